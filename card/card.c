@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Card life cycle, workers and request dispatch (interface in card.h). */
+#include "card_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+/* Operation -> handler.  An operation without a handler is refused 16/556. */
+static csu_err (*const handlers[CSU_OP_COUNT_])(struct fw_ctx *) = {
+    [CSU_OP_CSUACFQ] = fw_csuacfq,
+    [CSU_OP_CSUACFC] = fw_csuacfc,
+    [CSU_OP_CSNBRNG] = fw_csnbrng,
+    [CSU_OP_CSNBRNGL] = fw_csnbrngl,
+};
+
+/* mkdir -p, every created level 0700: only the card reads its state. */
+static csu_err make_state_dir(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+        return CSU_E_DEV_NAME;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return CSU_E_DEV_NAME;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return CSU_E_DEV_NAME;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return CSU_E_DEV_NAME;
+    return CSU_OK;
+}
+
+/* Runs the KATs, then waits out the configured extra POST time. */
+static void *post_main(void *arg)
+{
+    struct card *card = arg;
+    const char *failed = card_post_run(card->fail_kat);
+    pthread_mutex_lock(&card->lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += card->post_seconds;
+    while (!failed && !card->stopping &&
+           pthread_cond_timedwait(&card->post_done, &card->lock, &until) != ETIMEDOUT)
+        ;
+    card->post = failed ? CARD_POST_FAILED : CARD_POST_PASSED;
+    if (failed)
+        snprintf(card->failed_test, sizeof(card->failed_test), "%s", failed);
+    pthread_cond_broadcast(&card->post_done);
+    pthread_mutex_unlock(&card->lock);
+    return NULL;
+}
+
+csu_err card_open(const struct card_options *opts, struct card **out)
+{
+    if (!opts || !opts->state_dir || !*opts->state_dir)
+        return CSU_E_DEV_NAME;
+    csu_err err = make_state_dir(opts->state_dir);
+    if (err != CSU_OK)
+        return err;
+    struct card *card = calloc(1, sizeof(*card));
+    if (!card)
+        return CSU_E_NOMEM;
+    card->state_dir = strdup(opts->state_dir);
+    card->fail_kat = opts->fail_kat ? strdup(opts->fail_kat) : NULL;
+    card->post_seconds = opts->post_seconds;
+    pthread_mutex_init(&card->lock, NULL);
+    pthread_cond_init(&card->post_done, NULL);
+    err = card->state_dir ? card_state_load(card->state_dir, &card->state) : CSU_E_NOMEM;
+    if (err != CSU_OK) {
+        card_close(card);
+        return err;
+    }
+    card->post = CARD_POST_RUNNING;
+    if (opts->post_async && pthread_create(&card->post_thread, NULL, post_main, card) == 0)
+        card->post_thread_running = true;
+    else
+        post_main(card);
+    *out = card;
+    return CSU_OK;
+}
+
+void card_close(struct card *card)
+{
+    if (!card)
+        return;
+    pthread_mutex_lock(&card->lock);
+    card->stopping = true;
+    pthread_cond_broadcast(&card->post_done);
+    pthread_mutex_unlock(&card->lock);
+    if (card->post_thread_running)
+        pthread_join(card->post_thread, NULL);
+    if (card->state_dir)
+        card_state_save(card->state_dir, &card->state);
+    pthread_cond_destroy(&card->post_done);
+    pthread_mutex_destroy(&card->lock);
+    free(card->state_dir);
+    free(card->fail_kat);
+    OPENSSL_cleanse(card, sizeof(*card));
+    free(card);
+}
+
+enum card_post_state card_post_state(struct card *card, const char **failed_test)
+{
+    pthread_mutex_lock(&card->lock);
+    enum card_post_state s = card->post;
+    pthread_mutex_unlock(&card->lock);
+    if (failed_test) /* written once, before post leaves RUNNING */
+        *failed_test = s == CARD_POST_FAILED ? card->failed_test : "";
+    return s;
+}
+
+void card_wait_post(struct card *card)
+{
+    pthread_mutex_lock(&card->lock);
+    while (card->post == CARD_POST_RUNNING)
+        pthread_cond_wait(&card->post_done, &card->lock);
+    pthread_mutex_unlock(&card->lock);
+}
+
+int64_t card_now(struct card *card)
+{
+    pthread_mutex_lock(&card->lock);
+    int64_t offset = card->state.clock_offset;
+    pthread_mutex_unlock(&card->lock);
+    return (int64_t)time(NULL) + offset;
+}
+
+csu_err card_worker_open(struct card *card, struct card_worker **out)
+{
+    struct card_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return CSU_E_NOMEM;
+    pthread_mutex_lock(&card->lock);
+    unsigned serial = ++card->worker_serial;
+    pthread_mutex_unlock(&card->lock);
+    char pers[64];
+    int n = snprintf(pers, sizeof(pers), "csucard worker %u pid %ld", serial, (long)getpid());
+    csu_err err = card_drbg_open(pers, (size_t)n, &w->drbg);
+    if (err != CSU_OK) {
+        free(w);
+        return err;
+    }
+    w->card = card;
+    *out = w;
+    return CSU_OK;
+}
+
+void card_worker_close(struct card_worker *w)
+{
+    if (!w)
+        return;
+    card_drbg_close(w->drbg);
+    free(w);
+}
+
+uint8_t *fw_output(struct fw_ctx *ctx, uint16_t tag, size_t len)
+{
+    if (ctx->output_count >= FW_MAX_OUTPUTS)
+        return NULL;
+    uint8_t *p = calloc(1, len ? len : 1);
+    if (!p)
+        return NULL;
+    if (!csu_wire_add_block(&ctx->rep, tag, p, len)) {
+        free(p);
+        return NULL;
+    }
+    ctx->outputs[ctx->output_count] = p;
+    ctx->output_lens[ctx->output_count++] = len;
+    return p;
+}
+
+bool fw_put_element(struct fw_ctx *ctx, const char *text)
+{
+    if (ctx->rep.rule_count >= CSU_WIRE_MAX_RULES)
+        return false;
+    uint8_t *slot = ctx->rules_out + (size_t)ctx->rep.rule_count * CSU_RULE_WORD;
+    size_t n = strnlen(text, CSU_RULE_WORD);
+    memset(slot, ' ', CSU_RULE_WORD);
+    memcpy(slot, text, n);
+    ctx->rep.rule_count++;
+    ctx->rep.rules = ctx->rules_out;
+    return true;
+}
+
+uint32_t fw_out_capacity(const struct fw_ctx *ctx)
+{
+    uint32_t cap = 0;
+    return csu_wire_get_u32(ctx->req, CSU_TAG_OUT_CAPACITY, &cap) ? cap : 0;
+}
+
+static void drop_outputs(struct fw_ctx *ctx)
+{
+    for (unsigned i = 0; i < ctx->output_count; i++) {
+        OPENSSL_cleanse(ctx->outputs[i], ctx->output_lens[i]);
+        free(ctx->outputs[i]);
+    }
+    ctx->output_count = 0;
+    ctx->rep.block_count = 0;
+    ctx->rep.rule_count = 0;
+}
+
+static void record_history(struct card *card, uint16_t op, uint32_t return_code)
+{
+    const char *name = csu_op_name(op);
+    pthread_mutex_lock(&card->lock);
+    struct card_history_entry *e = &card->history[card->history_next++ % CARD_HISTORY];
+    snprintf(e->verb, sizeof(e->verb), "%s", name ? name : "UNKNOWN");
+    e->return_code = return_code;
+    pthread_mutex_unlock(&card->lock);
+}
+
+/* Runs the handler; the reply carries its codes, or the error's with no output. */
+static void execute(struct fw_ctx *ctx)
+{
+    csu_err err;
+    if (ctx->post == CARD_POST_RUNNING && ctx->req->op != CSU_OP_CSUACFQ)
+        err = CSU_E_CARD_NOT_READY;
+    else if (ctx->post == CARD_POST_FAILED && ctx->req->op != CSU_OP_CSUACFQ)
+        err = CSU_E_CARD_FAILED;
+    else
+        err = handlers[ctx->req->op] ? handlers[ctx->req->op](ctx) : CSU_E_FRAME;
+    if (err != CSU_OK) {
+        struct csu_cca_code c = csu_err_to_cca(err);
+        drop_outputs(ctx);
+        ctx->rep.return_code = (uint32_t)c.return_code;
+        ctx->rep.reason_code = (uint32_t)c.reason_code;
+    }
+}
+
+csu_err card_process(struct card_worker *w, const uint8_t *request, size_t request_len, uint8_t **reply,
+                     size_t *reply_len)
+{
+    struct csu_wire_msg req;
+    struct fw_ctx ctx = {.card = w->card, .worker = w, .req = &req};
+    ctx.post = card_post_state(w->card, NULL);
+    csu_err err = csu_wire_decode_request(request, request_len, &req);
+    if (err == CSU_OK) {
+        ctx.rep.op = req.op;
+        execute(&ctx);
+        record_history(w->card, req.op, ctx.rep.return_code);
+    } else {
+        struct csu_cca_code c = csu_err_to_cca(err);
+        ctx.rep.return_code = (uint32_t)c.return_code;
+        ctx.rep.reason_code = (uint32_t)c.reason_code;
+    }
+    err = csu_wire_encode(&ctx.rep, true, reply, reply_len);
+    drop_outputs(&ctx);
+    return err;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file card_internal.h
+ * What the firmware modules (fw_*.c, post, state) share inside the card.
+ */
+#ifndef CARD_INTERNAL_H
+#define CARD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "card.h"
+#include "card_drbg.h"
+#include "csu_wire.h"
+
+#define CARD_SERIAL_LEN 8
+#define CARD_EID_LEN 16
+#define CARD_HISTORY 5
+
+/** Persistent card state (card.state in the state directory). */
+struct card_state {
+    char serial[CARD_SERIAL_LEN + 1]; /**< adapter serial number, made at first start */
+    int64_t clock_offset;             /**< card clock minus host clock, seconds (SETCLOCK) */
+    char eid[CARD_EID_LEN + 1];       /**< environment identifier, blank when unset */
+    bool intrusion_latch;             /**< set by tamper events, cleared by RESET-IL */
+    bool battery_low;                 /**< set by tamper events, cleared by RESETBAT */
+};
+
+/** One command's outcome, kept for CSUACFQ STATDIAG. */
+struct card_history_entry {
+    char verb[9];
+    uint32_t return_code;
+};
+
+struct card {
+    char *state_dir;
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t post_done;
+    enum card_post_state post;
+    char failed_test[16];
+    bool post_thread_running;
+    bool stopping;
+    pthread_t post_thread;
+    unsigned post_seconds;
+    char *fail_kat;
+    struct card_state state;
+    uint8_t reinit_token[8];
+    bool reinit_token_valid;
+    struct card_history_entry history[CARD_HISTORY];
+    unsigned history_next;
+    unsigned worker_serial;
+};
+
+struct card_worker {
+    struct card *card;
+    struct card_drbg *drbg;
+};
+
+#define FW_MAX_OUTPUTS 4
+
+/** One request in execution: the decoded request and the reply being built. */
+struct fw_ctx {
+    struct card *card;
+    struct card_worker *worker;
+    enum card_post_state post; /**< POST state when the request arrived */
+    const struct csu_wire_msg *req;
+    struct csu_wire_msg rep;   /**< return/reason default 0/0; rules and blocks */
+    uint8_t rules_out[CSU_WIRE_MAX_RULES * CSU_RULE_WORD];
+    uint8_t *outputs[FW_MAX_OUTPUTS];
+    size_t output_lens[FW_MAX_OUTPUTS];
+    unsigned output_count;
+};
+
+/** Allocate an output block of @p len bytes tagged @p tag (wiped after send). */
+uint8_t *fw_output(struct fw_ctx *ctx, uint16_t tag, size_t len);
+
+/** Append one 8-byte element to the reply's rule array (blank padded). */
+bool fw_put_element(struct fw_ctx *ctx, const char *text);
+
+/** Read the request's CSU_TAG_OUT_CAPACITY (0 when absent). */
+uint32_t fw_out_capacity(const struct fw_ctx *ctx);
+
+/* Operation handlers, by verb family (host halves in csu/verb_*.c). */
+csu_err fw_csuacfq(struct fw_ctx *ctx); /* fw_node.c */
+csu_err fw_csuacfc(struct fw_ctx *ctx);
+csu_err fw_csnbrng(struct fw_ctx *ctx); /* fw_random.c */
+csu_err fw_csnbrngl(struct fw_ctx *ctx);
+
+/* Persistent state (card_state.c). */
+csu_err card_state_load(const char *dir, struct card_state *st);
+csu_err card_state_save(const char *dir, const struct card_state *st);
+void card_state_reset(struct card_state *st);
+
+/* Power-on self-test (card_post.c).  Returns the failed test's name or NULL. */
+const char *card_post_run(const char *fail_kat);
+
+/** Card clock (host clock plus the SETCLOCK offset), seconds since the epoch. */
+int64_t card_now(struct card *card);
+
+#endif /* CARD_INTERNAL_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The card's persistent state, one small text file "card.state" in the
+ * state directory.  Saved the way swtpm saves TPM state: temporary file,
+ * fsync, rename over the old one, fsync of the directory, so that a crash
+ * at any instant leaves the old or the new state and never a mix.
+ */
+#include "card_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#define STATE_FILE "card.state"
+#define STATE_MAX 4096
+
+void card_state_reset(struct card_state *st)
+{
+    char serial[CARD_SERIAL_LEN + 1];
+    memcpy(serial, st->serial, sizeof(serial)); /* the serial number survives re-initialisation */
+    *st = (struct card_state){0};
+    memcpy(st->serial, serial, sizeof(serial));
+    memset(st->eid, ' ', CARD_EID_LEN);
+}
+
+/* "EM" and six digits, from the card's randomness. */
+static csu_err new_serial(char out[CARD_SERIAL_LEN + 1])
+{
+    uint8_t r[6];
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        return CSU_E_CRYPTO;
+    snprintf(out, CARD_SERIAL_LEN + 1, "EM%c%c%c%c%c%c", '0' + r[0] % 10, '0' + r[1] % 10, '0' + r[2] % 10,
+             '0' + r[3] % 10, '0' + r[4] % 10, '0' + r[5] % 10);
+    return CSU_OK;
+}
+
+static void state_path(const char *dir, const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* Copy a value of exactly @p want printable characters, or fail. */
+static bool take_text(const char *value, char *dst, size_t want)
+{
+    if (strlen(value) != want)
+        return false;
+    for (size_t i = 0; i < want; i++)
+        if (value[i] < 0x20 || value[i] > 0x7e)
+            return false;
+    memcpy(dst, value, want);
+    dst[want] = '\0';
+    return true;
+}
+
+static bool parse_line(char *line, struct card_state *st)
+{
+    char *eq = strchr(line, '=');
+    if (!eq)
+        return false;
+    *eq = '\0';
+    const char *key = line, *value = eq + 1;
+    char *end;
+    if (strcmp(key, "version") == 0)
+        return strcmp(value, "1") == 0;
+    if (strcmp(key, "serial") == 0)
+        return take_text(value, st->serial, CARD_SERIAL_LEN);
+    if (strcmp(key, "eid") == 0)
+        return take_text(value, st->eid, CARD_EID_LEN);
+    if (strcmp(key, "clock_offset") == 0) {
+        errno = 0;
+        st->clock_offset = strtoll(value, &end, 10);
+        return errno == 0 && *end == '\0' && end != value;
+    }
+    if (strcmp(key, "intrusion_latch") == 0 || strcmp(key, "battery_low") == 0) {
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            return false;
+        *(key[0] == 'i' ? &st->intrusion_latch : &st->battery_low) = value[0] == '1';
+        return true;
+    }
+    return true; /* keys of later versions are ignored */
+}
+
+static csu_err parse_state(char *text, struct card_state *st)
+{
+    bool have_serial = false;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!parse_line(line, st))
+            return CSU_E_INTERNAL;
+        have_serial |= strncmp(line, "serial", 7) == 0;
+    }
+    return have_serial ? CSU_OK : CSU_E_INTERNAL;
+}
+
+csu_err card_state_load(const char *dir, struct card_state *st)
+{
+    *st = (struct card_state){0};
+    card_state_reset(st);
+    char path[4096];
+    state_path(dir, STATE_FILE, path, sizeof(path));
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno != ENOENT)
+            return CSU_E_DEV_NAME;
+        csu_err err = new_serial(st->serial); /* first start: a new card */
+        return err == CSU_OK ? card_state_save(dir, st) : err;
+    }
+    char text[STATE_MAX + 1];
+    size_t n = fread(text, 1, STATE_MAX + 1, f);
+    fclose(f);
+    if (n > STATE_MAX)
+        return CSU_E_INTERNAL;
+    text[n] = '\0';
+    return parse_state(text, st);
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+csu_err card_state_save(const char *dir, const struct card_state *st)
+{
+    char text[STATE_MAX];
+    int n = snprintf(text, sizeof(text),
+                     "version=1\nserial=%s\nclock_offset=%" PRId64 "\neid=%s\nintrusion_latch=%d\nbattery_low=%d\n",
+                     st->serial, st->clock_offset, st->eid, st->intrusion_latch, st->battery_low);
+    if (n < 0 || (size_t)n >= sizeof(text))
+        return CSU_E_INTERNAL;
+    char tmp[4096], path[4096];
+    state_path(dir, STATE_FILE ".tmp", tmp, sizeof(tmp));
+    state_path(dir, STATE_FILE, path, sizeof(path));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return CSU_E_DEV_NAME;
+    bool ok = write_all(fd, text, (size_t)n) && fsync(fd) == 0;
+    ok = (close(fd) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return CSU_E_INTERNAL;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return CSU_OK;
+}

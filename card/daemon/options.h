@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/** @file options.h  csucard's command line. */
+#ifndef CSUCARD_OPTIONS_H
+#define CSUCARD_OPTIONS_H
+
+#include <stdbool.h>
+
+struct options {
+    const char *state_dir;   /**< --state DIR (required) */
+    const char *socket_path; /**< --socket PATH (default /run/csulcca/card0.sock) */
+    unsigned workers;        /**< --workers N (default: one per CPU) */
+    unsigned post_seconds;   /**< --post-seconds S (default 0) */
+    const char *fail_kat;    /**< --fail-kat NAME (test hook) */
+    bool verbose;            /**< --verbose */
+};
+
+/** Parse argv; prints usage and returns false on a bad command line. */
+bool options_parse(int argc, char **argv, struct options *opts);
+
+#endif

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The card's Unix-socket server (model described in server.h). */
+#include "server.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "csu_wire.h"
+#include "log.h"
+
+#define WRITE_TIMEOUT_MS 5000
+
+struct conn {
+    int fd;
+    uid_t uid;
+    pid_t pid;
+    uint8_t *buf;
+    size_t cap;      /* allocated bytes of buf */
+    size_t have;     /* bytes received of the current frame */
+    size_t need;     /* whole frame length once the header is in, else 0 */
+    time_t started;  /* when the current partial frame began */
+    bool busy;       /* owned by a worker (event being handled) */
+    struct conn *prev, *next;
+};
+
+struct server {
+    struct card *card;
+    char *socket_path;
+    int listen_fd;
+    int epoll_fd;
+    int stop_fd; /* eventfd: readable once stopping */
+    unsigned worker_count;
+    pthread_t *workers;
+    pthread_mutex_t lock; /* guards the connection list and counts */
+    struct conn *conns;
+    unsigned conn_count;
+    time_t last_sweep;
+};
+
+/* epoll data for the two non-connection descriptors. */
+static char listen_marker, stop_marker;
+
+static void conn_list_add(struct server *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->lock);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->conn_count++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void conn_close(struct server *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->conn_count--;
+    pthread_mutex_unlock(&s->lock);
+    close(c->fd); /* also removes it from the epoll set */
+    csu_wire_free(c->buf, c->cap);
+    free(c);
+}
+
+/* Give the connection back to the epoll set for its next request. */
+static void conn_rearm(struct server *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->lock);
+    c->busy = false;
+    pthread_mutex_unlock(&s->lock);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+        shutdown(c->fd, SHUT_RDWR);
+}
+
+static void accept_all(struct server *s)
+{
+    for (;;) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            break;
+        struct ucred cred = {0};
+        socklen_t len = sizeof(cred);
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c || s->conn_count >= SERVER_MAX_CONNECTIONS) {
+            log_msg(LOG_WARN, "refusing connection from uid %u pid %d: %s", (unsigned)cred.uid, (int)cred.pid,
+                    c ? "too many connections" : "out of memory");
+            free(c);
+            close(fd);
+            continue;
+        }
+        *c = (struct conn){.fd = fd, .uid = cred.uid, .pid = cred.pid, .busy = true};
+        log_msg(LOG_INFO, "connection from uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
+        conn_list_add(s, c);
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            conn_close(s, c);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        c->busy = false;
+        pthread_mutex_unlock(&s->lock);
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &listen_marker};
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->listen_fd, &ev);
+}
+
+static bool send_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            if (poll(&pfd, 1, WRITE_TIMEOUT_MS) > 0)
+                continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* Make room for @p total bytes; the frame length was checked against the limit. */
+static bool conn_reserve(struct conn *c, size_t total)
+{
+    if (total <= c->cap)
+        return true;
+    uint8_t *p = malloc(total);
+    if (!p)
+        return false;
+    if (c->have)
+        memcpy(p, c->buf, c->have);
+    csu_wire_free(c->buf, c->cap);
+    c->buf = p;
+    c->cap = total;
+    return true;
+}
+
+/* Run the complete frame in c->buf and send the reply. */
+static bool serve_frame(struct card_worker *w, struct conn *c)
+{
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    if (card_process(w, c->buf, c->need, &reply, &reply_len) != CSU_OK)
+        return false;
+    bool ok = send_all(c->fd, reply, reply_len);
+    csu_wire_free(reply, reply_len);
+    OPENSSL_cleanse(c->buf, c->need); /* requests can carry key material */
+    c->have = c->need = 0;
+    return ok;
+}
+
+/* A frame whose header is unusable: answer 16/556, then drop the stream. */
+static void refuse_stream(struct card_worker *w, struct conn *c)
+{
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    if (card_process(w, c->buf, c->have, &reply, &reply_len) == CSU_OK)
+        send_all(c->fd, reply, reply_len);
+    csu_wire_free(reply, reply_len);
+}
+
+/*
+ * Read what the connection has; serve every complete frame.
+ * @return false when the connection must be closed.
+ */
+static bool conn_read(struct card_worker *w, struct conn *c)
+{
+    for (;;) {
+        size_t want = c->need ? c->need : CSU_WIRE_REQ_HEADER;
+        if (!conn_reserve(c, want))
+            return false;
+        ssize_t r = recv(c->fd, c->buf + c->have, want - c->have, 0);
+        if (r == 0)
+            return false;
+        if (r < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        if (c->have == 0)
+            c->started = time(NULL);
+        c->have += (size_t)r;
+        if (c->have < want)
+            continue;
+        if (!c->need) {
+            if (csu_wire_frame_length(c->buf, c->have, false, &c->need) != CSU_OK) {
+                refuse_stream(w, c);
+                return false;
+            }
+            if (c->need > c->have)
+                continue;
+        }
+        if (!serve_frame(w, c))
+            return false;
+    }
+}
+
+/* Shut down connections stalled half-way through a frame; their owner closes them. */
+static void sweep_stalled(struct server *s)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&s->lock);
+    if (now != s->last_sweep) {
+        s->last_sweep = now;
+        for (struct conn *c = s->conns; c; c = c->next)
+            if (!c->busy && c->have > 0 && now - c->started >= SERVER_STALL_SECONDS) {
+                log_msg(LOG_WARN, "closing stalled connection of uid %u", (unsigned)c->uid);
+                shutdown(c->fd, SHUT_RDWR);
+            }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    struct server *s = arg;
+    struct card_worker *w;
+    if (card_worker_open(s->card, &w) != CSU_OK) {
+        log_msg(LOG_ERROR, "cannot start a card worker");
+        return NULL;
+    }
+    for (;;) {
+        struct epoll_event ev;
+        int n = epoll_wait(s->epoll_fd, &ev, 1, 1000);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n <= 0) {
+            sweep_stalled(s);
+            continue;
+        }
+        if (ev.data.ptr == &stop_marker)
+            break;
+        if (ev.data.ptr == &listen_marker) {
+            accept_all(s);
+            continue;
+        }
+        struct conn *c = ev.data.ptr;
+        pthread_mutex_lock(&s->lock);
+        c->busy = true;
+        pthread_mutex_unlock(&s->lock);
+        if (conn_read(w, c))
+            conn_rearm(s, c);
+        else
+            conn_close(s, c);
+    }
+    card_worker_close(w);
+    return NULL;
+}
+
+/* A live daemon answers on the socket: then it is not ours to remove. */
+static bool socket_in_use(const struct sockaddr_un *addr)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool used = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
+    close(fd);
+    return used;
+}
+
+static int open_listener(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (path[0] != '/' || strlen(path) >= sizeof(addr.sun_path)) {
+        log_msg(LOG_ERROR, "socket path must be absolute and shorter than %zu bytes", sizeof(addr.sun_path));
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    char *copy = strdup(path);
+    if (copy) {
+        mkdir(dirname(copy), 0750);
+        free(copy);
+    }
+    if (socket_in_use(&addr)) {
+        log_msg(LOG_ERROR, "%s: another card is serving this socket", path);
+        return -1;
+    }
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    mode_t old = umask(0117); /* socket 0660 from the start */
+    bool ok = fd >= 0 && bind(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0;
+    umask(old);
+    if (!ok || chmod(path, 0660) != 0 || listen(fd, SOMAXCONN) != 0) {
+        log_msg(LOG_ERROR, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int add_to_epoll(int epoll_fd, int fd, uint32_t events, void *ptr)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int server_start(struct card *card, const char *socket_path, unsigned workers, struct server **out)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    s->card = card;
+    s->socket_path = strdup(socket_path);
+    s->listen_fd = open_listener(socket_path);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->workers = calloc(workers, sizeof(*s->workers));
+    pthread_mutex_init(&s->lock, NULL);
+    if (!s->socket_path || s->listen_fd < 0 || s->epoll_fd < 0 || s->stop_fd < 0 || !s->workers ||
+        add_to_epoll(s->epoll_fd, s->listen_fd, EPOLLIN | EPOLLONESHOT, &listen_marker) != 0 ||
+        add_to_epoll(s->epoll_fd, s->stop_fd, EPOLLIN, &stop_marker) != 0) {
+        server_stop(s);
+        return -1;
+    }
+    for (unsigned i = 0; i < workers; i++) {
+        if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
+            break;
+        s->worker_count++;
+    }
+    if (s->worker_count == 0) {
+        server_stop(s);
+        return -1;
+    }
+    log_msg(LOG_INFO, "serving %s with %u workers", socket_path, s->worker_count);
+    *out = s;
+    return 0;
+}
+
+void server_stop(struct server *s)
+{
+    if (s->stop_fd >= 0) {
+        uint64_t one = 1;
+        if (write(s->stop_fd, &one, sizeof(one)) < 0)
+            log_msg(LOG_WARN, "stop signal: %s", strerror(errno));
+    }
+    for (unsigned i = 0; i < s->worker_count; i++)
+        pthread_join(s->workers[i], NULL);
+    while (s->conns)
+        conn_close(s, s->conns);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+        unlink(s->socket_path);
+    }
+    if (s->epoll_fd >= 0)
+        close(s->epoll_fd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    pthread_mutex_destroy(&s->lock);
+    free(s->workers);
+    free(s->socket_path);
+    free(s);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file server.h
+ * The card's Unix-socket server.
+ *
+ * Threading model: N worker threads share one epoll set holding the
+ * listening socket and every connection, each registered one-shot.  The
+ * worker that receives a connection's event owns it until it re-arms it:
+ * it reads the request frame, runs it on its own card worker, writes the
+ * reply and re-arms.  There is no hand-off between threads on the request
+ * path, so a verb costs about what a bare socket round trip does.
+ *
+ * Load: a client thread has one request in flight (the protocol is
+ * synchronous), so requests beyond what the workers can take wait, in
+ * arrival order, in the kernel's ready list, a queue bounded by the
+ * connection cap; their callers block in recv().  Nothing is dropped or
+ * refused for load.  A connection that stalls half-way through a frame for
+ * SERVER_STALL_SECONDS is closed; an idle one is kept.
+ */
+#ifndef CSUCARD_SERVER_H
+#define CSUCARD_SERVER_H
+
+#include "card.h"
+
+#define SERVER_STALL_SECONDS 10
+#define SERVER_MAX_CONNECTIONS 4096
+
+struct server;
+
+/**
+ * Bind @p socket_path (0660, its directory created 0750 if missing) and
+ * start @p workers serving threads.
+ * @return 0, or -1 with the reason logged (socket in use, bind failure...).
+ */
+int server_start(struct card *card, const char *socket_path, unsigned workers, struct server **out);
+
+/**
+ * Stop accepting, let in-flight requests finish, join the workers, close
+ * every connection and remove the socket.
+ */
+void server_stop(struct server *s);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * @file csu_err.h
+ * Internal error values shared by the host library and the card, and their
+ * single mapping to CCA return/reason codes.
+ *
+ * Internal code returns a csu_err; only the exported verb boundary (host) and
+ * the reply encoder (card) turn it into a CCA return/reason pair, through the
+ * one table in csu_err.c.  docs/codes.md lists the same table for users.
+ */
+#ifndef CSU_ERR_H
+#define CSU_ERR_H
+
+/** Internal error values.  Keep in step with the table in csu_err.c. */
+typedef enum csu_err {
+    CSU_OK = 0,
+    CSU_E_NULL_POINTER,     /**< required pointer is NULL             8/184  */
+    CSU_E_RULE_COUNT,       /**< rule_array_count out of range        8/35   */
+    CSU_E_RULE_KEYWORD,     /**< keyword unknown to the verb          8/33   */
+    CSU_E_RULE_CONFLICT,    /**< two keywords of one group            8/34   */
+    CSU_E_RULE_MISSING,     /**< required keyword absent              8/129  */
+    CSU_E_LENGTH,           /**< length invalid / buffer too small    8/72   */
+    CSU_E_DATA,             /**< verb data invalid (e.g. clock text)  8/85   */
+    CSU_E_COMMAND_DATA,     /**< command data invalid (token, parts)  8/385  */
+    CSU_E_UNAVAILABLE,      /**< verb not available here              8/335  */
+    CSU_E_DEV_ALLOCATED,    /**< a device is already allocated        8/6000 */
+    CSU_E_DEV_NONE,         /**< no device allocated                  8/6001 */
+    CSU_E_DEV_ALLOCATED_OTHER, /**< another device is allocated      8/6012 */
+    CSU_E_DEV_UNKNOWN,      /**< no such device                       8/6002 */
+    CSU_E_DEV_NAME_LENGTH,  /**< resource name length invalid         8/6013 */
+    CSU_E_DEV_NAME,         /**< resource name invalid                8/6014 */
+    CSU_E_CARD_UNREACHABLE, /**< daemon absent / connection lost      12/338 */
+    CSU_E_CARD_NOT_READY,   /**< POST still running                   12/338 */
+    CSU_E_CARD_FAILED,      /**< POST failed: card in error state     12/338 */
+    CSU_E_MK_NOT_LOADED,    /**< master key not loaded                12/764 */
+    CSU_E_NOMEM,            /**< memory exhausted                     12/324 */
+    CSU_E_FRAME,            /**< malformed request frame (card side)  16/556 */
+    CSU_E_REPLY,            /**< malformed reply frame (host side)    16/337 */
+    CSU_E_CRYPTO,           /**< crypto component failure             16/336 */
+    CSU_E_INTERNAL,         /**< unexpected internal state            16/336 */
+    CSU_E_COUNT_
+} csu_err;
+
+/** CCA return/reason pair. */
+struct csu_cca_code {
+    long return_code;
+    long reason_code;
+};
+
+/** The CCA return/reason pair for @p err (16/336 for an unknown value). */
+struct csu_cca_code csu_err_to_cca(csu_err err);
+
+/** A short English description of @p err, for logs. */
+const char *csu_strerror(csu_err err);
+
+#endif /* CSU_ERR_H */
