@@ -18,6 +18,7 @@ static csu_err (*const handlers[CSU_OP_COUNT_])(struct fw_ctx *) = {
     [CSU_OP_CSUACFC] = fw_csuacfc,
     [CSU_OP_CSNBRNG] = fw_csnbrng,
     [CSU_OP_CSNBRNGL] = fw_csnbrngl,
+    [CSU_OP_CSNBMKP] = fw_csnbmkp,
 };
 
 /* mkdir -p, every created level 0700: only the card reads its state. */

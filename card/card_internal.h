@@ -18,6 +18,19 @@
 #define CARD_EID_LEN 16
 #define CARD_HISTORY 5
 
+/** NMK register states, as CSUACFQ reports them. */
+enum mk_nmk_state { NMK_EMPTY = 1, NMK_PARTIAL = 2, NMK_FULL = 3 };
+
+/** One master-key register set: new, current and old registers. */
+struct card_mk_set {
+    uint8_t nmk[32];
+    uint8_t cmk[32];
+    uint8_t omk[32];
+    uint8_t nmk_state; /**< enum mk_nmk_state */
+    bool cmk_valid;
+    bool omk_valid;
+};
+
 /** Persistent card state (card.state in the state directory). */
 struct card_state {
     char serial[CARD_SERIAL_LEN + 1]; /**< adapter serial number, made at first start */
@@ -25,6 +38,7 @@ struct card_state {
     char eid[CARD_EID_LEN + 1];       /**< environment identifier, blank when unset */
     bool intrusion_latch;             /**< set by tamper events, cleared by RESET-IL */
     bool battery_low;                 /**< set by tamper events, cleared by RESETBAT */
+    struct card_mk_set mk[4];         /**< SYM, ASYM, AES, APKA (enum mk_set) */
 };
 
 /** One command's outcome, kept for CSUACFQ STATDIAG. */
@@ -86,6 +100,7 @@ csu_err fw_csuacfq(struct fw_ctx *ctx); /* fw_node.c */
 csu_err fw_csuacfc(struct fw_ctx *ctx);
 csu_err fw_csnbrng(struct fw_ctx *ctx); /* fw_random.c */
 csu_err fw_csnbrngl(struct fw_ctx *ctx);
+csu_err fw_csnbmkp(struct fw_ctx *ctx); /* fw_masterkey.c */
 
 /* Persistent state (card_state.c). */
 csu_err card_state_load(const char *dir, struct card_state *st);

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+
+#include "spec_masterkey.h"
 
 #define STATE_FILE "card.state"
 #define STATE_MAX 4096
@@ -24,7 +27,7 @@ void card_state_reset(struct card_state *st)
 {
     char serial[CARD_SERIAL_LEN + 1];
     memcpy(serial, st->serial, sizeof(serial)); /* the serial number survives re-initialisation */
-    *st = (struct card_state){0};
+    OPENSSL_cleanse(st, sizeof(*st));
     memcpy(st->serial, serial, sizeof(serial));
     memset(st->eid, ' ', CARD_EID_LEN);
 }
@@ -58,6 +61,53 @@ static bool take_text(const char *value, char *dst, size_t want)
     return true;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Exactly @p n bytes of lower-case hex. */
+static bool take_hex(const char *value, uint8_t *dst, size_t n)
+{
+    if (strlen(value) != 2 * n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(value[2 * i]), lo = hex_value(value[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        dst[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+/* "mk.S.R=..." lines: S the set (0-3), R nmk_state, nmk, cmk or omk. */
+static bool parse_mk_line(const char *key, const char *value, struct card_state *st)
+{
+    if (strlen(key) < 5 || key[3] < '0' || key[3] > '3' || key[4] != '.')
+        return false;
+    enum mk_set set = (enum mk_set)(key[3] - '0');
+    struct card_mk_set *m = &st->mk[set];
+    const char *reg = key + 5;
+    size_t len = mk_set_length(set);
+    if (strcmp(reg, "nmk_state") == 0) {
+        if (strlen(value) != 1 || value[0] < '1' || value[0] > '3')
+            return false;
+        m->nmk_state = (uint8_t)(value[0] - '0');
+        return true;
+    }
+    if (strcmp(reg, "nmk") == 0)
+        return take_hex(value, m->nmk, len);
+    if (strcmp(reg, "cmk") == 0)
+        return (m->cmk_valid = take_hex(value, m->cmk, len));
+    if (strcmp(reg, "omk") == 0)
+        return (m->omk_valid = take_hex(value, m->omk, len));
+    return false;
+}
+
 static bool parse_line(char *line, struct card_state *st)
 {
     char *eq = strchr(line, '=');
@@ -66,6 +116,8 @@ static bool parse_line(char *line, struct card_state *st)
     *eq = '\0';
     const char *key = line, *value = eq + 1;
     char *end;
+    if (strncmp(key, "mk.", 3) == 0)
+        return parse_mk_line(key, value, st);
     if (strcmp(key, "version") == 0)
         return strcmp(value, "1") == 0;
     if (strcmp(key, "serial") == 0)
@@ -116,7 +168,9 @@ csu_err card_state_load(const char *dir, struct card_state *st)
     if (n > STATE_MAX)
         return CSU_E_INTERNAL;
     text[n] = '\0';
-    return parse_state(text, st);
+    csu_err err = parse_state(text, st);
+    OPENSSL_cleanse(text, sizeof(text));
+    return err;
 }
 
 static bool write_all(int fd, const char *p, size_t n)
@@ -133,21 +187,55 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
+/* Append "mk.S.NAME=hex" for one register. */
+static int put_register(char *out, size_t cap, int set, const char *name, const uint8_t *key, size_t len)
+{
+    int n = snprintf(out, cap, "mk.%d.%s=", set, name);
+    for (size_t i = 0; n >= 0 && (size_t)n + 3 < cap && i < len; i++)
+        n += snprintf(out + n, cap - (size_t)n, "%02x", key[i]);
+    return n + snprintf(out + n, cap - (size_t)n, "\n");
+}
+
+static int put_master_keys(char *out, size_t cap, const struct card_state *st)
+{
+    int n = 0;
+    for (int set = 0; set < MK_SET_COUNT && (size_t)n < cap; set++) {
+        const struct card_mk_set *m = &st->mk[set];
+        size_t len = mk_set_length((enum mk_set)set);
+        int state = m->nmk_state ? m->nmk_state : NMK_EMPTY;
+        n += snprintf(out + n, cap - (size_t)n, "mk.%d.nmk_state=%d\n", set, state);
+        if (state != NMK_EMPTY && (size_t)n < cap)
+            n += put_register(out + n, cap - (size_t)n, set, "nmk", m->nmk, len);
+        if (m->cmk_valid && (size_t)n < cap)
+            n += put_register(out + n, cap - (size_t)n, set, "cmk", m->cmk, len);
+        if (m->omk_valid && (size_t)n < cap)
+            n += put_register(out + n, cap - (size_t)n, set, "omk", m->omk, len);
+    }
+    return n;
+}
+
 csu_err card_state_save(const char *dir, const struct card_state *st)
 {
     char text[STATE_MAX];
     int n = snprintf(text, sizeof(text),
                      "version=1\nserial=%s\nclock_offset=%" PRId64 "\neid=%s\nintrusion_latch=%d\nbattery_low=%d\n",
                      st->serial, st->clock_offset, st->eid, st->intrusion_latch, st->battery_low);
-    if (n < 0 || (size_t)n >= sizeof(text))
+    if (n > 0 && (size_t)n < sizeof(text))
+        n += put_master_keys(text + n, sizeof(text) - (size_t)n, st);
+    if (n < 0 || (size_t)n >= sizeof(text)) {
+        OPENSSL_cleanse(text, sizeof(text));
         return CSU_E_INTERNAL;
+    }
     char tmp[4096], path[4096];
     state_path(dir, STATE_FILE ".tmp", tmp, sizeof(tmp));
     state_path(dir, STATE_FILE, path, sizeof(path));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        OPENSSL_cleanse(text, sizeof(text));
         return CSU_E_DEV_NAME;
+    }
     bool ok = write_all(fd, text, (size_t)n) && fsync(fd) == 0;
+    OPENSSL_cleanse(text, sizeof(text));
     ok = (close(fd) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);

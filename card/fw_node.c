@@ -10,7 +10,7 @@
 
 #include <openssl/crypto.h>
 
-#include "card_internal.h"
+#include "card_mk.h"
 #include "csu_rules.h"
 #include "csu_version.h"
 
@@ -33,38 +33,42 @@ static void put_version_date_role(struct fw_ctx *ctx)
     fw_put_element(ctx, "DEFAULT"); /* no logon yet: the default role */
 }
 
-/* Master-key register states: 1 empty, until master keys exist (issue 3). */
-static void put_register_states(struct fw_ctx *ctx, int count)
+/* NMK, CMK and OMK states of one register set ("1" empty ... "3" full). */
+static void put_register_states(struct fw_ctx *ctx, enum mk_set set)
 {
-    for (int i = 0; i < count; i++)
-        put_number(ctx, 1);
+    char states[3];
+    pthread_mutex_lock(&ctx->card->lock);
+    card_mk_states(&ctx->card->state, set, states);
+    pthread_mutex_unlock(&ctx->card->lock);
+    for (int i = 0; i < 3; i++)
+        fw_put_element(ctx, (char[2]){states[i], 0});
 }
 
 static csu_err q_statcca(struct fw_ctx *ctx)
 {
-    put_register_states(ctx, 3);
+    put_register_states(ctx, MK_SYM);
     put_version_date_role(ctx);
     return CSU_OK;
 }
 
 static csu_err q_statccae(struct fw_ctx *ctx)
 {
-    put_register_states(ctx, 3);
+    put_register_states(ctx, MK_SYM);
     put_version_date_role(ctx);
-    put_register_states(ctx, 3);
+    put_register_states(ctx, MK_ASYM);
     return CSU_OK;
 }
 
 static csu_err q_stataes(struct fw_ctx *ctx)
 {
-    put_register_states(ctx, 3);
+    put_register_states(ctx, MK_AES);
     put_number(ctx, 256); /* largest AES key the card permits */
     return CSU_OK;
 }
 
 static csu_err q_statapka(struct fw_ctx *ctx)
 {
-    put_register_states(ctx, 3);
+    put_register_states(ctx, MK_APKA);
     return CSU_OK;
 }
 

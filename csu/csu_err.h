@@ -22,6 +22,10 @@ typedef enum csu_err {
     CSU_E_LENGTH,           /**< length invalid / buffer too small    8/72   */
     CSU_E_DATA,             /**< verb data invalid (e.g. clock text)  8/85   */
     CSU_E_COMMAND_DATA,     /**< command data invalid (token, parts)  8/385  */
+    CSU_E_MKVP,             /**< key under neither current nor old MK 8/48   */
+    CSU_E_MK_WEAK,          /**< new master key is a weak DES key     8/703  */
+    CSU_E_MK_SAME,          /**< new MK's VP equals current or old    8/704  */
+    CSU_E_MK_STATE,         /**< MK registers not in required state   8/707  */
     CSU_E_UNAVAILABLE,      /**< verb not available here              8/335  */
     CSU_E_DEV_ALLOCATED,    /**< a device is already allocated        8/6000 */
     CSU_E_DEV_NONE,         /**< no device allocated                  8/6001 */

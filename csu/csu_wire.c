@@ -13,6 +13,7 @@ static const char *const op_names[CSU_OP_COUNT_] = {
     [CSU_OP_CSUACFC] = "CSUACFC",
     [CSU_OP_CSNBRNG] = "CSNBRNG",
     [CSU_OP_CSNBRNGL] = "CSNBRNGL",
+    [CSU_OP_CSNBMKP] = "CSNBMKP",
 };
 
 const char *csu_op_name(uint16_t op)

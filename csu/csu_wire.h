@@ -58,6 +58,7 @@ enum csu_op {
     CSU_OP_CSUACFC = 2,
     CSU_OP_CSNBRNG = 3,
     CSU_OP_CSNBRNGL = 4,
+    CSU_OP_CSNBMKP = 5,
     CSU_OP_COUNT_
 };
 
