@@ -19,6 +19,23 @@ static csu_err (*const handlers[CSU_OP_COUNT_])(struct fw_ctx *) = {
     [CSU_OP_CSNBRNG] = fw_csnbrng,
     [CSU_OP_CSNBRNGL] = fw_csnbrngl,
     [CSU_OP_CSNBMKP] = fw_csnbmkp,
+    [CSU_OP_CSNBKTB] = fw_csnbktb,
+    [CSU_OP_CSNBKTB2] = fw_csnbktb2,
+    [CSU_OP_CSNBKGN] = fw_csnbkgn,
+    [CSU_OP_CSNBKGN2] = fw_csnbkgn2,
+    [CSU_OP_CSNBCKM] = fw_csnbckm,
+    [CSU_OP_CSNBCKI] = fw_csnbcki,
+    [CSU_OP_CSNBKPI] = fw_csnbkpi,
+    [CSU_OP_CSNBKPI2] = fw_csnbkpi2,
+    [CSU_OP_CSNBKYT] = fw_csnbkyt,
+    [CSU_OP_CSNBKYT2] = fw_csnbkyt2,
+    [CSU_OP_CSNBKTC] = fw_csnbktc,
+    [CSU_OP_CSNBKTC2] = fw_csnbktc2,
+    [CSU_OP_CSNDPKB] = fw_csndpkb,
+    [CSU_OP_CSNDPKG] = fw_csndpkg,
+    [CSU_OP_CSNDPKI] = fw_csndpki,
+    [CSU_OP_CSNDPKX] = fw_csndpkx,
+    [CSU_OP_CSNDKTC] = fw_csndktc,
 };
 
 /* mkdir -p, every created level 0700: only the card reads its state. */

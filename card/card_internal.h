@@ -101,6 +101,23 @@ csu_err fw_csuacfc(struct fw_ctx *ctx);
 csu_err fw_csnbrng(struct fw_ctx *ctx); /* fw_random.c */
 csu_err fw_csnbrngl(struct fw_ctx *ctx);
 csu_err fw_csnbmkp(struct fw_ctx *ctx); /* fw_masterkey.c */
+csu_err fw_csnbktb(struct fw_ctx *ctx); /* fw_symkey.c */
+csu_err fw_csnbkgn(struct fw_ctx *ctx);
+csu_err fw_csnbckm(struct fw_ctx *ctx);
+csu_err fw_csnbcki(struct fw_ctx *ctx);
+csu_err fw_csnbkpi(struct fw_ctx *ctx);
+csu_err fw_csnbkyt(struct fw_ctx *ctx);
+csu_err fw_csnbktc(struct fw_ctx *ctx);
+csu_err fw_csnbktb2(struct fw_ctx *ctx); /* fw_symkey2.c */
+csu_err fw_csnbkgn2(struct fw_ctx *ctx);
+csu_err fw_csnbkpi2(struct fw_ctx *ctx);
+csu_err fw_csnbkyt2(struct fw_ctx *ctx);
+csu_err fw_csnbktc2(struct fw_ctx *ctx);
+csu_err fw_csndpkb(struct fw_ctx *ctx); /* fw_pka.c */
+csu_err fw_csndpkg(struct fw_ctx *ctx);
+csu_err fw_csndpki(struct fw_ctx *ctx);
+csu_err fw_csndpkx(struct fw_ctx *ctx);
+csu_err fw_csndktc(struct fw_ctx *ctx);
 
 /* Persistent state (card_state.c). */
 csu_err card_state_load(const char *dir, struct card_state *st);

@@ -27,6 +27,13 @@ static inline void csu_set_err(long *return_code, long *reason_code, csu_err err
     *reason_code = c.reason_code;
 }
 
+/** Answer 8/335 "not available in this environment"; touch nothing else. */
+static inline void csu_verb_unavailable(long *return_code, long *reason_code)
+{
+    if (return_code && reason_code)
+        csu_set_err(return_code, reason_code, CSU_E_UNAVAILABLE);
+}
+
 /**
  * Finish a verb after a round trip: when @p copy_err is CSU_OK the card's
  * codes are reported, otherwise @p copy_err (a reply that could not be

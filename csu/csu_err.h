@@ -26,6 +26,39 @@ typedef enum csu_err {
     CSU_E_MK_WEAK,          /**< new master key is a weak DES key     8/703  */
     CSU_E_MK_SAME,          /**< new MK's VP equals current or old    8/704  */
     CSU_E_MK_STATE,         /**< MK registers not in required state   8/707  */
+    CSU_E_TVV_INTERNAL, /**< internal token validation value wrong (8/29) */
+    CSU_E_TVV_EXTERNAL, /**< external token validation value wrong (8/12) */
+    CSU_E_LABEL_FORMAT, /**< key label format invalid (8/32) */
+    CSU_E_LABEL_NOT_FOUND, /**< no record with that key label (8/30) */
+    CSU_E_KEYSTORE_UNSET, /**< key-storage file not designated (8/6007) */
+    CSU_E_KEY_LENGTH, /**< key length keyword or token length invalid (8/43) */
+    CSU_E_TOKEN_VERSION, /**< token version not supported (8/49) */
+    CSU_E_KEY_TYPE, /**< key type keyword invalid (8/61) */
+    CSU_E_TOKEN_HEADER, /**< token header invalid (8/63) */
+    CSU_E_KEY_USE, /**< key not permitted for this operation (8/64) */
+    CSU_E_TOKEN_CONSISTENCY, /**< token failed consistency check (8/65) */
+    CSU_E_CV, /**< control vector violation (8/39) */
+    CSU_E_KEY_FORM, /**< key_form keyword invalid (8/41) */
+    CSU_E_TOKEN_NULL, /**< null token presented (8/180) */
+    CSU_E_TOKEN_TYPE, /**< token invalid: bad first byte or wrong token type (8/181) */
+    CSU_E_GENERATED_ID, /**< generated key identifier invalid (8/155) */
+    CSU_E_TYPE_LENGTH, /**< key type and key length inconsistent (8/160) */
+    CSU_E_KEY_INCOMPLETE, /**< key cannot be completed (8/439) */
+    CSU_E_KEY_COMPLETE, /**< key part cannot be added: key complete (8/441) */
+    CSU_E_REPLICATED, /**< DES key with replicated halves not allowed (8/442) */
+    CSU_E_PKA_FIELD, /**< PKA token has an invalid field (8/770) */
+    CSU_E_PKA_SECTION, /**< section identifier in token invalid (8/763) */
+    CSU_E_RSA_MODULUS, /**< RSA modulus length invalid (8/760) */
+    CSU_E_RSA_EXPONENT, /**< RSA exponent length invalid (8/761) */
+    CSU_E_KVS_LENGTH, /**< length in key-value structure invalid (8/762) */
+    CSU_E_ECC_CURVE, /**< ECC curve not supported (8/874) */
+    CSU_E_AES_BITS, /**< AES token clear key bit length invalid (8/2098) */
+    CSU_E_AES_ENC_LENGTH, /**< AES token encrypted key length invalid (8/2099) */
+    CSU_E_PAYLOAD, /**< token payload invalid (8/2113) */
+    CSU_E_CLEAR_BITS, /**< clear key bit length out of range (8/2114) */
+    CSU_E_NEED_SKELETON, /**< first key part needs a skeleton token (8/2115) */
+    CSU_E_LRC, /**< AES token LRC does not match the key (8/3013) */
+    CSU_E_PCT, /**< pairwise-consistency test of a generated key pair failed (16/336) */
     CSU_E_UNAVAILABLE,      /**< verb not available here              8/335  */
     CSU_E_DEV_ALLOCATED,    /**< a device is already allocated        8/6000 */
     CSU_E_DEV_NONE,         /**< no device allocated                  8/6001 */

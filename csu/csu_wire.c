@@ -14,6 +14,23 @@ static const char *const op_names[CSU_OP_COUNT_] = {
     [CSU_OP_CSNBRNG] = "CSNBRNG",
     [CSU_OP_CSNBRNGL] = "CSNBRNGL",
     [CSU_OP_CSNBMKP] = "CSNBMKP",
+    [CSU_OP_CSNBKTB] = "CSNBKTB",
+    [CSU_OP_CSNBKTB2] = "CSNBKTB2",
+    [CSU_OP_CSNBKGN] = "CSNBKGN",
+    [CSU_OP_CSNBKGN2] = "CSNBKGN2",
+    [CSU_OP_CSNBCKM] = "CSNBCKM",
+    [CSU_OP_CSNBCKI] = "CSNBCKI",
+    [CSU_OP_CSNBKPI] = "CSNBKPI",
+    [CSU_OP_CSNBKPI2] = "CSNBKPI2",
+    [CSU_OP_CSNBKYT] = "CSNBKYT",
+    [CSU_OP_CSNBKYT2] = "CSNBKYT2",
+    [CSU_OP_CSNBKTC] = "CSNBKTC",
+    [CSU_OP_CSNBKTC2] = "CSNBKTC2",
+    [CSU_OP_CSNDPKB] = "CSNDPKB",
+    [CSU_OP_CSNDPKG] = "CSNDPKG",
+    [CSU_OP_CSNDPKI] = "CSNDPKI",
+    [CSU_OP_CSNDPKX] = "CSNDPKX",
+    [CSU_OP_CSNDKTC] = "CSNDKTC",
 };
 
 const char *csu_op_name(uint16_t op)

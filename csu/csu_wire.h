@@ -59,6 +59,23 @@ enum csu_op {
     CSU_OP_CSNBRNG = 3,
     CSU_OP_CSNBRNGL = 4,
     CSU_OP_CSNBMKP = 5,
+    CSU_OP_CSNBKTB = 6,
+    CSU_OP_CSNBKTB2 = 7,
+    CSU_OP_CSNBKGN = 8,
+    CSU_OP_CSNBKGN2 = 9,
+    CSU_OP_CSNBCKM = 10,
+    CSU_OP_CSNBCKI = 11,
+    CSU_OP_CSNBKPI = 12,
+    CSU_OP_CSNBKPI2 = 13,
+    CSU_OP_CSNBKYT = 14,
+    CSU_OP_CSNBKYT2 = 15,
+    CSU_OP_CSNBKTC = 16,
+    CSU_OP_CSNBKTC2 = 17,
+    CSU_OP_CSNDPKB = 18,
+    CSU_OP_CSNDPKG = 19,
+    CSU_OP_CSNDPKI = 20,
+    CSU_OP_CSNDPKX = 21,
+    CSU_OP_CSNDKTC = 22,
     CSU_OP_COUNT_
 };
 
@@ -73,6 +90,15 @@ enum csu_tag {
     CSU_TAG_FORM = 3,         /**< 8-byte keyword passed as a parameter */
     CSU_TAG_OUT_DATA = 16,    /**< output bytes (verb_data, random number) */
 };
+
+/**
+ * Numbered tags for verbs with several parameters: CSU_TAG_IN(n) carries the
+ * verb's n-th input buffer or integer, CSU_TAG_OUT(n) its n-th output.  Each
+ * verb's host half documents its numbering; the card half follows it.
+ */
+#define CSU_TAG_IN(n) ((uint16_t)(32 + (n)))
+#define CSU_TAG_OUT(n) ((uint16_t)(64 + (n)))
+#define CSU_TAG_NUMBERED_MAX 16
 
 /** A tagged block; data points into the frame it was decoded from. */
 struct csu_wire_block {

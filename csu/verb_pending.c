@@ -8,12 +8,6 @@
  */
 #include "csu_boundary.h"
 
-static void verb_unavailable(long *return_code, long *reason_code)
-{
-    if (return_code && reason_code)
-        csu_set_err(return_code, reason_code, CSU_E_UNAVAILABLE);
-}
-
 /* The generated definitions ignore every parameter but the first two. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
@@ -21,7 +15,7 @@ static void verb_unavailable(long *return_code, long *reason_code)
 #define CSU_DEFINE_PENDING(name, params)                                                                   \
     void SECURITYAPI name params                                                                           \
     {                                                                                                      \
-        verb_unavailable(return_code, reason_code);                                                        \
+        csu_verb_unavailable(return_code, reason_code);                                                        \
     }
 #define CSU_VERB(name, family, state, params) CSU_DEFINE_##state(name, params)
 #include "verb_table.def"
