@@ -55,6 +55,7 @@ static const struct err_entry err_table[CSU_E_COUNT_] = {
     [CSU_E_NEED_SKELETON] = {8, 2115, "first key part needs a skeleton token"},
     [CSU_E_LRC] = {8, 3013, "AES token LRC does not match the key"},
     [CSU_E_PCT] = {16, 336, "pairwise-consistency test of a generated key pair failed"},
+    [CSU_E_ALGORITHM_MISMATCH] = {8, 2089, "algorithm specified inconsistently"},
     [CSU_E_UNAVAILABLE] = {8, 335, "function not available in this environment"},
     [CSU_E_DEV_ALLOCATED] = {8, 6000, "a device is already allocated"},
     [CSU_E_DEV_NONE] = {8, 6001, "no device allocated"},

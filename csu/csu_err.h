@@ -59,6 +59,7 @@ typedef enum csu_err {
     CSU_E_NEED_SKELETON, /**< first key part needs a skeleton token (8/2115) */
     CSU_E_LRC, /**< AES token LRC does not match the key (8/3013) */
     CSU_E_PCT, /**< pairwise-consistency test of a generated key pair failed (16/336) */
+    CSU_E_ALGORITHM_MISMATCH, /**< algorithm specified inconsistently (8/2089) */
     CSU_E_UNAVAILABLE,      /**< verb not available here              8/335  */
     CSU_E_DEV_ALLOCATED,    /**< a device is already allocated        8/6000 */
     CSU_E_DEV_NONE,         /**< no device allocated                  8/6001 */
