@@ -1,3 +1,145 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Being written: see docs/architecture.md. */
-typedef int card_wrap_var_unit_not_empty;
+/*
+ * AESKW wrapping of version X'05' token keys under the AES master key
+ * (payload layout in wrap_var.h, decisions in docs/tokens-v5.md).
+ */
+#include "wrap_var.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "csu_mu.h"
+
+#define PLAIN_HEADER 8u
+#define PLAIN_HASH 32u
+#define PLAIN_KEY_OFFSET (PLAIN_HEADER + PLAIN_HASH)
+#define KW_ICV 8u
+#define V1_AES_KEY_FIELD 32u
+#define PLAIN_MAX (PLAIN_KEY_OFFSET + WRAPV_MAX_KEY)
+
+/* Bytes the key takes inside the wrapped plaintext. */
+static size_t key_field_len(uint8_t alg, uint8_t pfv, unsigned bits)
+{
+    if (pfv == 1 && alg == TOKV_ALG_AES)
+        return V1_AES_KEY_FIELD;
+    return ((bits / 8u) + 7u) / 8u * 8u;
+}
+
+unsigned wrapv_payload_bits(uint8_t alg, uint8_t pfv, unsigned bits)
+{
+    if (!tokv_key_bits_valid(alg, bits) || pfv > 1 || (pfv == 1 && alg != TOKV_ALG_AES))
+        return 0;
+    return (unsigned)(PLAIN_KEY_OFFSET + key_field_len(alg, pfv, bits) + KW_ICV) * 8u;
+}
+
+/* SHA-256 of the token bytes before the payload. */
+static csu_err prefix_hash(const struct tokv *t, uint8_t md[PLAIN_HASH])
+{
+    uint8_t prefix[TOKV_MAX_LEN];
+    size_t len;
+    unsigned md_len = 0;
+    csu_err err = tokv_write_prefix(t, prefix, sizeof(prefix), &len);
+    if (err != CSU_OK)
+        return CSU_E_INTERNAL;
+    if (EVP_Digest(prefix, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != PLAIN_HASH)
+        return CSU_E_CRYPTO;
+    return CSU_OK;
+}
+
+/*
+ * AES-256 key wrap (enc) or unwrap with integrity check (!enc).
+ * @p out must hold @p in_len + 8 bytes.  A failed unwrap is CSU_E_PAYLOAD.
+ */
+static csu_err aes_kw(bool enc, const uint8_t mk[WRAPV_MK_LEN], const uint8_t *in, size_t in_len, uint8_t *out,
+                      size_t *out_len)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    if (!c)
+        return CSU_E_NOMEM;
+    EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    int n = 0, m = 0;
+    bool ok = EVP_CipherInit_ex(c, EVP_aes_256_wrap(), NULL, mk, NULL, enc ? 1 : 0) == 1 &&
+              EVP_CipherUpdate(c, out, &n, in, (int)in_len) == 1 && EVP_CipherFinal_ex(c, out + n, &m) == 1;
+    EVP_CIPHER_CTX_free(c); /* cleanses the key schedule */
+    size_t want = enc ? in_len + KW_ICV : in_len - KW_ICV;
+    if (ok && (size_t)(n + m) == want) {
+        *out_len = want;
+        return CSU_OK;
+    }
+    return enc ? CSU_E_CRYPTO : CSU_E_PAYLOAD;
+}
+
+static void set_mk_wrapping(struct tokv *t, const uint8_t mkvp[WRAPV_MKVP_LEN], unsigned payload_bits)
+{
+    t->kms = TOKV_KMS_MK;
+    t->kvp_type = TOKV_KVP_AES_MK;
+    memset(t->kvp, 0, sizeof(t->kvp));
+    memcpy(t->kvp, mkvp, WRAPV_MKVP_LEN);
+    t->wrap_method = TOKV_WRAP_AESKW;
+    t->wrap_hash = TOKV_HASH_SHA256;
+    t->payload_bits = (uint16_t)payload_bits;
+}
+
+csu_err wrapv_seal(struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], const uint8_t mkvp[WRAPV_MKVP_LEN],
+                   const struct wrapv_key *key)
+{
+    unsigned payload_bits = wrapv_payload_bits(t->alg, t->pfv, key->bits);
+    if (payload_bits == 0)
+        return CSU_E_CLEAR_BITS;
+    if (t->id != TOKV_ID_INTERNAL)
+        return CSU_E_INTERNAL;
+    set_mk_wrapping(t, mkvp, payload_bits);
+    uint8_t plain[PLAIN_MAX] = {0};
+    size_t plain_len = payload_bits / 8u - KW_ICV, wrapped_len = 0;
+    csu_store_be16(plain, (uint16_t)key->bits);
+    plain[2] = t->pfv;
+    plain[3] = t->alg;
+    plain[4] = TOKV_HASH_SHA256;
+    csu_err err = prefix_hash(t, plain + PLAIN_HEADER);
+    memcpy(plain + PLAIN_KEY_OFFSET, key->bytes, key->bits / 8u);
+    if (err == CSU_OK)
+        err = aes_kw(true, mk, plain, plain_len, t->payload, &wrapped_len);
+    OPENSSL_cleanse(plain, sizeof(plain));
+    return err;
+}
+
+/* The plaintext's header and padding as the token requires them. */
+static bool plain_matches(const struct tokv *t, const uint8_t *plain, size_t plain_len, unsigned *bits)
+{
+    *bits = csu_load_be16(plain);
+    if (plain[2] != t->pfv || plain[3] != t->alg || plain[4] != TOKV_HASH_SHA256 ||
+        (plain[5] | plain[6] | plain[7]) != 0)
+        return false;
+    if (wrapv_payload_bits(t->alg, t->pfv, *bits) != t->payload_bits)
+        return false; /* also rejects an invalid key length */
+    uint8_t pad = 0;
+    for (size_t i = PLAIN_KEY_OFFSET + *bits / 8u; i < plain_len; i++)
+        pad |= plain[i];
+    return pad == 0;
+}
+
+csu_err wrapv_open(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct wrapv_key *key)
+{
+    size_t wrapped_len = t->payload_bits / 8u;
+    if (t->kms != TOKV_KMS_MK || t->payload_bits % 64u != 0 || wrapped_len < PLAIN_KEY_OFFSET + 2 * KW_ICV ||
+        wrapped_len > PLAIN_MAX + KW_ICV)
+        return CSU_E_PAYLOAD;
+    uint8_t plain[PLAIN_MAX + KW_ICV], md[PLAIN_HASH];
+    size_t plain_len = 0;
+    unsigned bits = 0;
+    csu_err err = aes_kw(false, mk, t->payload, wrapped_len, plain, &plain_len);
+    if (err == CSU_OK)
+        err = prefix_hash(t, md);
+    if (err == CSU_OK && (CRYPTO_memcmp(md, plain + PLAIN_HEADER, PLAIN_HASH) != 0 ||
+                          !plain_matches(t, plain, plain_len, &bits)))
+        err = CSU_E_PAYLOAD;
+    if (err == CSU_OK) {
+        key->bits = bits;
+        memcpy(key->bytes, plain + PLAIN_KEY_OFFSET, bits / 8u);
+    }
+    OPENSSL_cleanse(plain, sizeof(plain));
+    return err;
+}
