@@ -17,6 +17,8 @@
 #define CARD_SERIAL_LEN 8
 #define CARD_EID_LEN 16
 #define CARD_HISTORY 5
+/** Bound on |clock offset|: 10,000 years of seconds. */
+#define CARD_MAX_CLOCK_OFFSET INT64_C(315576000000)
 
 /** NMK register states, as CSUACFQ reports them. */
 enum mk_nmk_state { NMK_EMPTY = 1, NMK_PARTIAL = 2, NMK_FULL = 3 };

@@ -127,7 +127,9 @@ static bool parse_line(char *line, struct card_state *st)
     if (strcmp(key, "clock_offset") == 0) {
         errno = 0;
         st->clock_offset = strtoll(value, &end, 10);
-        return errno == 0 && *end == '\0' && end != value;
+        /* SETCLOCK only sets years 1970-9999: anything beyond is a damaged file. */
+        return errno == 0 && *end == '\0' && end != value && st->clock_offset > -CARD_MAX_CLOCK_OFFSET &&
+               st->clock_offset < CARD_MAX_CLOCK_OFFSET;
     }
     if (strcmp(key, "intrusion_latch") == 0 || strcmp(key, "battery_low") == 0) {
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)

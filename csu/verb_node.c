@@ -41,9 +41,48 @@ static csu_err node_request(uint16_t op, const long *rule_array_count, const uns
     return CSU_OK;
 }
 
-/* Check a node reply against the caller's buffers before writing any. */
-static csu_err node_reply_check(const struct csu_reply *rep, const long *verb_data_length)
+/*
+ * How many rule-array elements each CSUACFQ keyword returns (reference §1.5,
+ * docs/reference-notes.md).  The caller's rule array was sized for these; a
+ * reply with more (a broken or impostor card) is refused before anything is
+ * written.  Keywords not listed return no elements.
+ */
+static const struct {
+    char keyword[9];
+    uint16_t elements;
+} query_elements[] = {
+    {"STATCCA", 6},  {"STATCCAE", 9}, {"STATAES", 4},  {"STATAPKA", 3}, {"STATCARD", 15}, {"STATCRD2", 15},
+    {"STATDIAG", 17}, {"STATEID", 2},  {"STATEXPT", 6}, {"TIMEDATE", 3}, {"STATPOST", 2},
+};
+
+/* Largest element count any keyword of the caller's rule array may return. */
+static uint16_t query_max_elements(const unsigned char *rule_array, long count)
 {
+    uint16_t max = 0;
+    for (long i = 0; i < count; i++) {
+        uint8_t word[CSU_RULE_WORD];
+        for (size_t k = 0; k < CSU_RULE_WORD; k++) { /* NUL counts as blank, as on the card */
+            uint8_t c = rule_array[(size_t)i * CSU_RULE_WORD + k];
+            word[k] = c == 0 ? ' ' : (c >= 'a' && c <= 'z') ? (uint8_t)(c - 'a' + 'A') : c;
+        }
+        for (size_t q = 0; q < sizeof(query_elements) / sizeof(query_elements[0]); q++) {
+            uint8_t padded[CSU_RULE_WORD];
+            csu_rules_put_word(padded, query_elements[q].keyword);
+            if (memcmp(padded, word, CSU_RULE_WORD) == 0 && query_elements[q].elements > max)
+                max = query_elements[q].elements;
+        }
+    }
+    return max;
+}
+
+/* Check a node reply against the caller's buffers before writing any. */
+static csu_err node_reply_check(uint16_t op, const struct csu_reply *rep, const long *rule_array_count,
+                                const unsigned char *rule_array, const long *verb_data_length)
+{
+    if (op == CSU_OP_CSUACFQ && rep->msg.rule_count > query_max_elements(rule_array, *rule_array_count))
+        return CSU_E_REPLY;
+    if (op != CSU_OP_CSUACFQ && rep->msg.rule_count != 0)
+        return CSU_E_REPLY;
     const struct csu_wire_block *out = csu_wire_find(&rep->msg, CSU_TAG_OUT_DATA);
     long cap = verb_data_length ? *verb_data_length : 0;
     if (out && (long)out->length > cap)
@@ -66,7 +105,7 @@ static void node_verb(uint16_t op, bool send_data, long *return_code, long *reas
         return;
     }
     if (csu_reply_has_output(&rep))
-        err = node_reply_check(&rep, verb_data_length);
+        err = node_reply_check(op, &rep, rule_array_count, rule_array, verb_data_length);
     if (err == CSU_OK && csu_reply_has_output(&rep)) {
         if (op == CSU_OP_CSUACFQ) { /* CSUACFQ returns its answer in the rule array */
             memcpy(rule_array, rep.msg.rules, (size_t)rep.msg.rule_count * CSU_RULE_WORD);
