@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +82,21 @@ static void *post_main(void *arg)
     return NULL;
 }
 
+/* One process at a time serves a state directory: an exclusive lock on
+ * STATEDIR/card.lock, held until the card closes (or the process dies). */
+static int lock_state_dir(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/card.lock", dir) >= (int)sizeof(path))
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 csu_err card_open(const struct card_options *opts, struct card **out)
 {
     if (!opts || !opts->state_dir || !*opts->state_dir)
@@ -87,9 +104,15 @@ csu_err card_open(const struct card_options *opts, struct card **out)
     csu_err err = make_state_dir(opts->state_dir);
     if (err != CSU_OK)
         return err;
+    int lock_fd = lock_state_dir(opts->state_dir);
+    if (lock_fd < 0)
+        return CSU_E_DEV_ALLOCATED; /* another process serves this card */
     struct card *card = calloc(1, sizeof(*card));
-    if (!card)
+    if (!card) {
+        close(lock_fd);
         return CSU_E_NOMEM;
+    }
+    card->lock_fd = lock_fd;
     card->state_dir = strdup(opts->state_dir);
     card->fail_kat = opts->fail_kat ? strdup(opts->fail_kat) : NULL;
     card->post_seconds = opts->post_seconds;
@@ -97,6 +120,8 @@ csu_err card_open(const struct card_options *opts, struct card **out)
     pthread_cond_init(&card->post_done, NULL);
     err = card->state_dir ? card_state_load(card->state_dir, &card->state) : CSU_E_NOMEM;
     if (err != CSU_OK) {
+        free(card->state_dir); /* nothing loaded: nothing to save */
+        card->state_dir = NULL;
         card_close(card);
         return err;
     }
@@ -125,6 +150,7 @@ void card_close(struct card *card)
     pthread_mutex_destroy(&card->lock);
     free(card->state_dir);
     free(card->fail_kat);
+    close(card->lock_fd);
     OPENSSL_cleanse(card, sizeof(*card));
     free(card);
 }

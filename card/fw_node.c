@@ -2,7 +2,8 @@
 /*
  * Card halves of the node verbs CSUACFQ and CSUACFC (host halves in
  * csu/verb_node.c).  Element layouts: cca-reference.md §1.5 and
- * docs/reference-notes.md §2-4; decisions in docs/verbs.md.
+ * docs/reference-notes.md §2-4 and "STATICSA / STATICSB"; decisions in
+ * docs/verbs.md.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "card_mk.h"
+#include "csu_mu.h"
 #include "csu_rules.h"
 #include "csu_version.h"
 
@@ -173,6 +175,134 @@ static csu_err q_statpost(struct fw_ctx *ctx)
     return CSU_OK;
 }
 
+/*
+ * STATICSA / STATICSB: register states in the rule array, verification
+ * patterns in verb_data as blocks {length(2), id(2), value} (big-endian).
+ * Layout and sources: docs/reference-notes.md "STATICSA / STATICSB".  All
+ * blocks are always present at fixed offsets (openCryptoki checks the IDs at
+ * fixed offsets even for empty registers); a value is the register's
+ * pattern only when the register is valid (CMK/OMK) or full (NMK), zeros
+ * otherwise.
+ */
+enum mk_register { REG_NEW, REG_CURRENT, REG_OLD };
+
+#define MKVP_HEADER 4
+#define SET_NONE MK_SET_COUNT /* the reserved block X'0F09': no register behind it */
+#define HASH16 16             /* MDC-4 hash-pattern field of the first six blocks */
+
+struct mkvp_block {
+    uint16_t id;
+    uint8_t set;    /* enum mk_set, or SET_NONE */
+    uint8_t reg;    /* enum mk_register */
+    uint8_t length; /* value bytes */
+};
+
+/* In reply order, with each block's offset; the value starts 4 bytes later. */
+static const struct mkvp_block mkvp_blocks[] = {
+    {0x0F02, MK_SYM, REG_OLD, HASH16},           /* 0 */
+    {0x0F01, MK_SYM, REG_CURRENT, HASH16},       /* 20 */
+    {0x0F00, MK_SYM, REG_NEW, HASH16},           /* 40 */
+    {0x0F05, MK_ASYM, REG_OLD, HASH16},          /* 60 */
+    {0x0F04, MK_ASYM, REG_CURRENT, HASH16},      /* 80 */
+    {0x0F03, MK_ASYM, REG_NEW, HASH16},          /* 100 */
+    {0x0F08, MK_SYM, REG_OLD, MK_VP_LEN},        /* 120 */
+    {0x0F07, MK_SYM, REG_CURRENT, MK_VP_LEN},    /* 132 */
+    {0x0F06, MK_SYM, REG_NEW, MK_VP_LEN},        /* 144 */
+    {0x0F09, SET_NONE, 0, MK_VP_LEN},            /* 156, content unknown: zeros */
+    {0x0F0C, MK_AES, REG_OLD, MK_VP_LEN},        /* 168 */
+    {0x0F0B, MK_AES, REG_CURRENT, MK_VP_LEN},    /* 180 */
+    {0x0F0A, MK_AES, REG_NEW, MK_VP_LEN},        /* 192; STATICSA ends at 204 */
+    {0x0F0F, MK_APKA, REG_OLD, MK_VP_LEN},       /* 204 */
+    {0x0F0E, MK_APKA, REG_CURRENT, MK_VP_LEN},   /* 216 */
+    {0x0F0D, MK_APKA, REG_NEW, MK_VP_LEN},       /* 228; STATICSB ends at 240 */
+};
+
+/* How much of the table, and how many register sets' states, each returns. */
+struct mkvp_query {
+    size_t blocks;
+    int sets; /* SYM, ASYM, AES[, APKA]: enum mk_set order */
+};
+static const struct mkvp_query staticsa = {13, 3};
+static const struct mkvp_query staticsb = {16, 4};
+
+static size_t mkvp_length(const struct mkvp_query *q)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < q->blocks; i++)
+        n += MKVP_HEADER + mkvp_blocks[i].length;
+    return n;
+}
+
+/* The register a block describes, or NULL when it is empty (no pattern). */
+static const uint8_t *loaded_register(const struct card_mk_set *m, enum mk_register reg)
+{
+    switch (reg) {
+    case REG_NEW:
+        return m->nmk_state == NMK_FULL ? m->nmk : NULL;
+    case REG_CURRENT:
+        return m->cmk_valid ? m->cmk : NULL;
+    case REG_OLD:
+        return m->omk_valid ? m->omk : NULL;
+    }
+    return NULL;
+}
+
+/*
+ * One block.  The 16-byte MDC-4 fields carry the register's 8-byte
+ * verification pattern followed by 8 zero bytes: this card does not compute
+ * MDC-4 (no token it makes uses it), and a client comparing the first 8
+ * bytes with a token's pattern still finds its register.
+ */
+static size_t put_mkvp_block(const struct card_state *st, const struct mkvp_block *b, uint8_t *out)
+{
+    csu_store_be16(out, (uint16_t)(MKVP_HEADER + b->length));
+    csu_store_be16(out + 2, b->id);
+    memset(out + MKVP_HEADER, 0, b->length);
+    const uint8_t *key = NULL;
+    if (b->set < MK_SET_COUNT)
+        key = loaded_register(&st->mk[b->set], (enum mk_register)b->reg);
+    if (key)
+        card_mk_vp((enum mk_set)b->set, key, out + MKVP_HEADER);
+    return MKVP_HEADER + b->length;
+}
+
+static csu_err put_mk_patterns(struct fw_ctx *ctx, const struct mkvp_query *q)
+{
+    size_t length = mkvp_length(q);
+    if (fw_out_capacity(ctx) < length)
+        return CSU_E_LENGTH; /* as IBM: verb_data too small is 8/72 */
+    uint8_t *out = fw_output(ctx, CSU_TAG_OUT_DATA, length);
+    if (!out)
+        return CSU_E_NOMEM;
+    char serial[CARD_SERIAL_LEN + 1];
+    char states[MK_SET_COUNT][3];
+    struct card *card = ctx->card;
+    /* States and patterns from one snapshot, so they agree with each other. */
+    pthread_mutex_lock(&card->lock);
+    memcpy(serial, card->state.serial, sizeof(serial));
+    for (int s = 0; s < q->sets; s++)
+        card_mk_states(&card->state, (enum mk_set)s, states[s]);
+    size_t off = 0;
+    for (size_t i = 0; i < q->blocks; i++)
+        off += put_mkvp_block(&card->state, &mkvp_blocks[i], out + off);
+    pthread_mutex_unlock(&card->lock);
+    fw_put_element(ctx, serial);
+    for (int s = 0; s < q->sets; s++)
+        for (int r = 0; r < 3; r++)
+            fw_put_element(ctx, (char[2]){states[s][r], 0});
+    return CSU_OK;
+}
+
+static csu_err q_staticsa(struct fw_ctx *ctx)
+{
+    return put_mk_patterns(ctx, &staticsa);
+}
+
+static csu_err q_staticsb(struct fw_ctx *ctx)
+{
+    return put_mk_patterns(ctx, &staticsb);
+}
+
 /* Known CCA keywords this card does not serve yet (8/335). */
 static csu_err q_unavailable(struct fw_ctx *ctx)
 {
@@ -198,7 +328,7 @@ static const struct query queries[Q_COUNT_] = {
     [Q_STATDIAG] = {q_statdiag, true},      [Q_STATEID] = {q_stateid, false},
     [Q_STATEXPT] = {q_statexpt, false},     [Q_TIMEDATE] = {q_timedate, false},
     [Q_STATPOST] = {q_statpost, true},      [Q_STATMOFN] = {q_unavailable, false},
-    [Q_STATICSA] = {q_unavailable, false},  [Q_STATICSB] = {q_unavailable, false},
+    [Q_STATICSA] = {q_staticsa, false},     [Q_STATICSB] = {q_staticsb, false},
     [Q_STATICSC] = {q_unavailable, false},  [Q_STATICSX] = {q_unavailable, false},
     [Q_STATKPR] = {q_unavailable, false},   [Q_STATKPRL] = {q_unavailable, false},
     [Q_STATVKPR] = {q_unavailable, false},  [Q_STATVKPL] = {q_unavailable, false},

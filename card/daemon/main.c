@@ -49,6 +49,11 @@ int main(int argc, char **argv)
     sigset_t signals;
     block_signals(&signals);
 
+    /* Refuse before touching the state: the running card owns it. */
+    if (server_socket_in_use(opts.socket_path)) {
+        log_msg(LOG_ERROR, "%s: another card is serving this socket", opts.socket_path);
+        return 1;
+    }
     struct card_options card_opts = {
         .state_dir = opts.state_dir,
         .post_seconds = opts.post_seconds,

@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ struct server {
     pthread_mutex_t lock; /* guards the connection list and counts */
     struct conn *conns;
     unsigned conn_count;
-    time_t last_sweep;
+    _Atomic time_t last_sweep;
 };
 
 /* epoll data for the two non-connection descriptors. */
@@ -101,25 +102,23 @@ static void accept_all(struct server *s)
         struct ucred cred = {0};
         socklen_t len = sizeof(cred);
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-        struct conn *c = calloc(1, sizeof(*c));
-        if (!c || s->conn_count >= SERVER_MAX_CONNECTIONS) {
+        pthread_mutex_lock(&s->lock);
+        bool full = s->conn_count >= SERVER_MAX_CONNECTIONS;
+        pthread_mutex_unlock(&s->lock);
+        struct conn *c = full ? NULL : calloc(1, sizeof(*c));
+        if (!c) {
             log_msg(LOG_WARN, "refusing connection from uid %u pid %d: %s", (unsigned)cred.uid, (int)cred.pid,
-                    c ? "too many connections" : "out of memory");
-            free(c);
+                    full ? "too many connections" : "out of memory");
             close(fd);
             continue;
         }
-        *c = (struct conn){.fd = fd, .uid = cred.uid, .pid = cred.pid, .busy = true};
+        *c = (struct conn){.fd = fd, .uid = cred.uid, .pid = cred.pid};
         log_msg(LOG_INFO, "connection from uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
         conn_list_add(s, c);
+        /* Once added, another worker may own (and even free) c: do not touch it after. */
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
-        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
             conn_close(s, c);
-            continue;
-        }
-        pthread_mutex_lock(&s->lock);
-        c->busy = false;
-        pthread_mutex_unlock(&s->lock);
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = &listen_marker};
     epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->listen_fd, &ev);
@@ -219,19 +218,24 @@ static bool conn_read(struct card_worker *w, struct conn *c)
     }
 }
 
-/* Shut down connections stalled half-way through a frame; their owner closes them. */
+/*
+ * Shut down connections stalled half-way through a frame; their owner closes
+ * them.  Runs at most once a second, from whichever worker passes by, busy
+ * or idle.  A connection's buffer fields are written only while it is busy,
+ * and busy is read under the lock, so reading them when not busy is safe.
+ */
 static void sweep_stalled(struct server *s)
 {
     time_t now = time(NULL);
+    time_t last = atomic_load_explicit(&s->last_sweep, memory_order_relaxed);
+    if (now == last || !atomic_compare_exchange_strong(&s->last_sweep, &last, now))
+        return;
     pthread_mutex_lock(&s->lock);
-    if (now != s->last_sweep) {
-        s->last_sweep = now;
-        for (struct conn *c = s->conns; c; c = c->next)
-            if (!c->busy && c->have > 0 && now - c->started >= SERVER_STALL_SECONDS) {
-                log_msg(LOG_WARN, "closing stalled connection of uid %u", (unsigned)c->uid);
-                shutdown(c->fd, SHUT_RDWR);
-            }
-    }
+    for (struct conn *c = s->conns; c; c = c->next)
+        if (!c->busy && c->have > 0 && now - c->started >= SERVER_STALL_SECONDS) {
+            log_msg(LOG_WARN, "closing stalled connection of uid %u", (unsigned)c->uid);
+            shutdown(c->fd, SHUT_RDWR);
+        }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -248,10 +252,9 @@ static void *worker_main(void *arg)
         int n = epoll_wait(s->epoll_fd, &ev, 1, 1000);
         if (n < 0 && errno != EINTR)
             break;
-        if (n <= 0) {
-            sweep_stalled(s);
+        sweep_stalled(s);
+        if (n <= 0)
             continue;
-        }
         if (ev.data.ptr == &stop_marker)
             break;
         if (ev.data.ptr == &listen_marker) {
@@ -272,7 +275,7 @@ static void *worker_main(void *arg)
 }
 
 /* A live daemon answers on the socket: then it is not ours to remove. */
-static bool socket_in_use(const struct sockaddr_un *addr)
+static bool socket_in_use_addr(const struct sockaddr_un *addr)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -280,6 +283,15 @@ static bool socket_in_use(const struct sockaddr_un *addr)
     bool used = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
     close(fd);
     return used;
+}
+
+bool server_socket_in_use(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return false;
+    strcpy(addr.sun_path, path);
+    return socket_in_use_addr(&addr);
 }
 
 static int open_listener(const char *path)
@@ -295,7 +307,7 @@ static int open_listener(const char *path)
         mkdir(dirname(copy), 0750);
         free(copy);
     }
-    if (socket_in_use(&addr)) {
+    if (socket_in_use_addr(&addr)) {
         log_msg(LOG_ERROR, "%s: another card is serving this socket", path);
         return -1;
     }

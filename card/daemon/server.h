@@ -20,6 +20,8 @@
 #ifndef CSUCARD_SERVER_H
 #define CSUCARD_SERVER_H
 
+#include <stdbool.h>
+
 #include "card.h"
 
 #define SERVER_STALL_SECONDS 10
@@ -33,6 +35,9 @@ struct server;
  * @return 0, or -1 with the reason logged (socket in use, bind failure...).
  */
 int server_start(struct card *card, const char *socket_path, unsigned workers, struct server **out);
+
+/** True when a live daemon already serves @p socket_path. */
+bool server_socket_in_use(const char *socket_path);
 
 /**
  * Stop accepting, let in-flight requests finish, join the workers, close
