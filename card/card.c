@@ -38,6 +38,22 @@ static csu_err (*const handlers[CSU_OP_COUNT_])(struct fw_ctx *) = {
     [CSU_OP_CSNDPKI] = fw_csndpki,
     [CSU_OP_CSNDPKX] = fw_csndpkx,
     [CSU_OP_CSNDKTC] = fw_csndktc,
+    [CSU_OP_CSNBENC] = fw_csnbenc,
+    [CSU_OP_CSNBDEC] = fw_csnbdec,
+    [CSU_OP_CSNBMGN] = fw_csnbmgn,
+    [CSU_OP_CSNBMVR] = fw_csnbmvr,
+    [CSU_OP_CSNBSAE] = fw_csnbsae,
+    [CSU_OP_CSNBSAD] = fw_csnbsad,
+    [CSU_OP_CSNBMGN2] = fw_csnbmgn2,
+    [CSU_OP_CSNBMVR2] = fw_csnbmvr2,
+    [CSU_OP_CSNBHMG] = fw_csnbhmg,
+    [CSU_OP_CSNBHMV] = fw_csnbhmv,
+    [CSU_OP_CSNBOWH] = fw_csnbowh,
+    [CSU_OP_CSNDDSG] = fw_csnddsg,
+    [CSU_OP_CSNDDSV] = fw_csnddsv,
+    [CSU_OP_CSNDPKE] = fw_csndpke,
+    [CSU_OP_CSNDPKD] = fw_csndpkd,
+    [CSU_OP_CSNBKSI] = fw_csnbksi,
 };
 
 /* mkdir -p, every created level 0700: only the card reads its state. */

@@ -122,6 +122,23 @@ csu_err fw_csndpki(struct fw_ctx *ctx);
 csu_err fw_csndpkx(struct fw_ctx *ctx);
 csu_err fw_csndktc(struct fw_ctx *ctx);
 
+csu_err fw_csnbenc(struct fw_ctx *ctx); /* fw_cipher_des.c */
+csu_err fw_csnbdec(struct fw_ctx *ctx);
+csu_err fw_csnbmgn(struct fw_ctx *ctx);
+csu_err fw_csnbmvr(struct fw_ctx *ctx);
+csu_err fw_csnbsae(struct fw_ctx *ctx); /* fw_cipher_aes.c */
+csu_err fw_csnbsad(struct fw_ctx *ctx);
+csu_err fw_csnbmgn2(struct fw_ctx *ctx);
+csu_err fw_csnbmvr2(struct fw_ctx *ctx);
+csu_err fw_csnbhmg(struct fw_ctx *ctx);
+csu_err fw_csnbhmv(struct fw_ctx *ctx);
+csu_err fw_csnbowh(struct fw_ctx *ctx); /* fw_hash.c */
+csu_err fw_csnddsg(struct fw_ctx *ctx); /* fw_pkacrypto.c */
+csu_err fw_csnddsv(struct fw_ctx *ctx);
+csu_err fw_csndpke(struct fw_ctx *ctx);
+csu_err fw_csndpkd(struct fw_ctx *ctx);
+csu_err fw_csnbksi(struct fw_ctx *ctx); /* fw_keystore.c */
+
 /* Persistent state (card_state.c). */
 csu_err card_state_load(const char *dir, struct card_state *st);
 csu_err card_state_save(const char *dir, const struct card_state *st);

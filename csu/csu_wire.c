@@ -31,6 +31,22 @@ static const char *const op_names[CSU_OP_COUNT_] = {
     [CSU_OP_CSNDPKI] = "CSNDPKI",
     [CSU_OP_CSNDPKX] = "CSNDPKX",
     [CSU_OP_CSNDKTC] = "CSNDKTC",
+    [CSU_OP_CSNBENC] = "CSNBENC",
+    [CSU_OP_CSNBDEC] = "CSNBDEC",
+    [CSU_OP_CSNBMGN] = "CSNBMGN",
+    [CSU_OP_CSNBMVR] = "CSNBMVR",
+    [CSU_OP_CSNBSAE] = "CSNBSAE",
+    [CSU_OP_CSNBSAD] = "CSNBSAD",
+    [CSU_OP_CSNBMGN2] = "CSNBMGN2",
+    [CSU_OP_CSNBMVR2] = "CSNBMVR2",
+    [CSU_OP_CSNBHMG] = "CSNBHMG",
+    [CSU_OP_CSNBHMV] = "CSNBHMV",
+    [CSU_OP_CSNBOWH] = "CSNBOWH",
+    [CSU_OP_CSNDDSG] = "CSNDDSG",
+    [CSU_OP_CSNDDSV] = "CSNDDSV",
+    [CSU_OP_CSNDPKE] = "CSNDPKE",
+    [CSU_OP_CSNDPKD] = "CSNDPKD",
+    [CSU_OP_CSNBKSI] = "CSNBKSI",
 };
 
 const char *csu_op_name(uint16_t op)

@@ -3,6 +3,7 @@
  * Host halves of the node verbs: CSUACFQ and CSUACFC (card half in
  * card/fw_node.c), and the host-only CSUACFV, CSUACRA and CSUACRD.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "csu_boundary.h"
@@ -28,13 +29,14 @@ static csu_err node_request(uint16_t op, const long *rule_array_count, const uns
     if (*rule_array_count < 1 || *rule_array_count > 2)
         return CSU_E_RULE_COUNT;
     long len;
-    csu_err err = csu_get_length(verb_data_length, 0, NODE_MAX_VERB_DATA, &len);
+    /* Only verb_data that is sent is bounded; a large output buffer is fine. */
+    csu_err err = csu_get_length(verb_data_length, 0, send_data ? NODE_MAX_VERB_DATA : LONG_MAX, &len);
     if (err != CSU_OK)
         return err;
     if (len > 0 && !verb_data)
         return CSU_E_NULL_POINTER;
     *req = (struct csu_wire_msg){.op = op, .rule_count = (uint16_t)*rule_array_count, .rules = rule_array};
-    csu_store_be32(capacity, (uint32_t)len);
+    csu_store_be32(capacity, (uint32_t)(len < NODE_MAX_VERB_DATA ? len : NODE_MAX_VERB_DATA));
     csu_wire_add_block(req, CSU_TAG_OUT_CAPACITY, capacity, 4);
     if (send_data && len > 0)
         csu_wire_add_block(req, CSU_TAG_VERB_DATA, verb_data, (size_t)len);
@@ -51,8 +53,10 @@ static const struct {
     char keyword[9];
     uint16_t elements;
 } query_elements[] = {
-    {"STATCCA", 6},  {"STATCCAE", 9}, {"STATAES", 4},  {"STATAPKA", 3}, {"STATCARD", 15}, {"STATCRD2", 15},
-    {"STATDIAG", 17}, {"STATEID", 2},  {"STATEXPT", 6}, {"TIMEDATE", 3}, {"STATPOST", 2},
+    {"STATCCA", 6},   {"STATCCAE", 9}, {"STATAES", 4},  {"STATAPKA", 3},  {"STATCARD", 15}, {"STATCRD2", 15},
+    {"STATDIAG", 17}, {"STATEID", 2},  {"STATEXPT", 6}, {"TIMEDATE", 3},  {"STATPOST", 2},
+    {"STATICSA", 10}, /* serial, SYM/ASYM/AES N-C-O states */
+    {"STATICSB", 13}, /* ... and APKA N-C-O */
 };
 
 /* Largest element count any keyword of the caller's rule array may return. */
