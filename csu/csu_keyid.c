@@ -2,6 +2,8 @@
 /* Key identifiers: label or token (see csu_keyid.h). */
 #include "csu_keyid.h"
 
+#include <openssl/crypto.h>
+
 #include "csu_mu.h"
 
 enum csu_keyid_kind csu_keyid_kind(uint8_t b)
@@ -91,4 +93,30 @@ csu_err csu_keyid_token(const uint8_t *id, size_t id_len, const uint8_t **token,
     if (err == CSU_OK)
         *token = id;
     return err;
+}
+
+/* Key storage lookups are connected by the key-storage module (issue 4);
+ * until then a well-formed label answers 8/6007. */
+csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out)
+{
+    out->token = NULL;
+    out->length = 0;
+    out->is_label = false;
+    out->store = store;
+    return csu_keyid_token(id, id_len, &out->token, &out->length);
+}
+
+csu_err csu_keyid_write_back(const struct csu_keyid *k, const uint8_t *token, size_t length)
+{
+    (void)token;
+    (void)length;
+    return k->is_label ? CSU_E_KEYSTORE_UNSET : CSU_OK;
+}
+
+void csu_keyid_release(struct csu_keyid *k)
+{
+    if (k->is_label)
+        OPENSSL_cleanse(k->record, sizeof(k->record));
+    k->token = NULL;
+    k->length = 0;
 }

@@ -8,6 +8,7 @@
 #ifndef CSU_KEYID_H
 #define CSU_KEYID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,42 @@ csu_err csu_token_length(const uint8_t *buf, size_t buf_len, size_t *len);
  * blank padded.  @return CSU_OK or CSU_E_LABEL_FORMAT.
  */
 csu_err csu_label_check(const uint8_t label[CSU_LABEL_LEN]);
+
+/** Which key storage a verb's labels live in (reference §1.2, §4). */
+enum csu_store { CSU_STORE_DES = 0, CSU_STORE_AES, CSU_STORE_PKA, CSU_STORE_COUNT };
+
+/** Largest key token key storage keeps (a PKA token of RSA-4096 with name fits). */
+#define CSU_KEYID_MAX_TOKEN 8192
+
+/** A resolved key identifier: the caller's token, or a copy of a record's. */
+struct csu_keyid {
+    const uint8_t *token;  /**< the token bytes (caller's buffer, or record below) */
+    size_t length;         /**< its real length */
+    bool is_label;         /**< it came from key storage */
+    enum csu_store store;
+    uint8_t label[CSU_LABEL_LEN];
+    uint8_t record[CSU_KEYID_MAX_TOKEN];
+};
+
+/**
+ * Resolve a key identifier of a verb whose labels live in @p store.
+ * A token (first byte X'00'-X'1F') is used in place, its length read from
+ * its header (csu_token_length); a label (X'20'-X'FE') is checked
+ * (8/32) and read from key storage (8/30 when absent).
+ * @param id_len bytes the caller passed (64 for the fixed-length verbs).
+ * Release with csu_keyid_release() (the copy may hold a wrapped key).
+ */
+csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out);
+
+/**
+ * After a verb produced a new token for @p k: when @p k was a label,
+ * write the token into its record (key generate into a label, RTCMK);
+ * for a token identifier do nothing (the verb returns it to the caller).
+ */
+csu_err csu_keyid_write_back(const struct csu_keyid *k, const uint8_t *token, size_t length);
+
+/** Wipe a resolved identifier. */
+void csu_keyid_release(struct csu_keyid *k);
 
 /**
  * The token a key identifier designates.  A token is returned in place;
