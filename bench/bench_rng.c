@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -494,10 +495,14 @@ static bool run_child(enum kind kind, int threads, double seconds, const char *c
 
 static pid_t start_daemon(const char *csucard, const char *state, const char *sock, const char *log)
 {
+    pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* Not left serving if this program is killed: SIGTERM when the parent dies. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+        _exit(127);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
