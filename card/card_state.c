@@ -29,6 +29,8 @@ void card_state_reset(struct card_state *st)
     memcpy(serial, st->serial, sizeof(serial)); /* the serial number survives re-initialisation */
     OPENSSL_cleanse(st, sizeof(*st));
     memcpy(st->serial, serial, sizeof(serial));
+    for (int set = 0; set < MK_SET_COUNT; set++)
+        st->mk[set].nmk_state = NMK_EMPTY;
     memset(st->eid, ' ', CARD_EID_LEN);
 }
 

@@ -783,6 +783,22 @@ static void assert_vp_at(const struct csu_wire_block *b, size_t offset, const ui
 }
 
 /* Known master keys: the patterns sit where clients read them, empty registers are zero. */
+/* Regression: on a fresh card and after RQ-REINT, FIRST needs no CLEAR
+ * (the new registers start empty, state 1, not 0). */
+static void test_first_without_clear(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t key[32];
+    load_parts(f, "AES-MK", 32, 7, key);
+    mkp(f, "AES-MK", "SET", NULL, 0);
+    struct reply rep;
+    const struct csu_wire_block *b;
+    query_verb_data(f, "STATICSB", 256, &rep, &b);
+    reply_free(&rep);
+    load_parts(f, "APKA-MK", 32, 9, key); /* a set untouched so far */
+    load_parts(f, "SYM-MK", 24, 11, key);
+}
+
 static void test_icsa_icsb_patterns(void **state)
 {
     struct fixture *f = *state;
@@ -880,6 +896,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_icsa_icsb_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icsa_icsb_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icsa_icsb_patterns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_without_clear, setup, teardown),
     };
     return cmocka_run_group_tests_name("card", tests, NULL, NULL);
 }
