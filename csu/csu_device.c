@@ -3,6 +3,7 @@
 #include "csu_device.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 struct device {
     pthread_mutex_t lock;
-    struct csu_transport *transport; /* opened on first use, then never changes */
+    _Atomic(struct csu_transport *) transport; /* opened on first use, then never changes */
 };
 
 static struct device devices[CSU_DEVICE_MAX + 1];
@@ -65,30 +66,45 @@ void csu_device_set_allocated(int n)
 }
 
 /* DEV-ANY picks the first configured device; several cards sharing one
- * master-key state can be balanced here later. */
-static int default_device(void)
+ * master-key state can be balanced here later.  Read once per process, like
+ * CSU_CARD: the environment is not consulted on every call. */
+static int default_device_number;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void default_device_init(void)
 {
     const char *d = getenv("CSU_DEFAULT_ADAPTER");
-    if (d && *d && strncmp(d, "DEV-ANY", 7) != 0) {
-        int n = csu_device_parse_name((const unsigned char *)d, strlen(d));
-        return n;
-    }
-    return 1;
+    default_device_number = 1;
+    if (d && *d && strncmp(d, "DEV-ANY", 7) != 0)
+        default_device_number = csu_device_parse_name((const unsigned char *)d, strlen(d));
+}
+
+static int default_device(void)
+{
+    pthread_once(&default_once, default_device_init);
+    return default_device_number;
 }
 
 static csu_err device_transport(struct csu_transport **out)
 {
     pthread_once(&devices_once, devices_init);
     int n = thread_device ? thread_device : default_device();
-    const char *spec = n ? device_spec(n) : NULL;
-    if (!spec)
+    if (n < 1 || n > CSU_DEVICE_MAX)
         return CSU_E_CARD_UNREACHABLE;
     struct device *d = &devices[n];
+    *out = atomic_load_explicit(&d->transport, memory_order_acquire);
+    if (*out) /* the common case: no lock, threads never wait on each other */
+        return CSU_OK;
     pthread_mutex_lock(&d->lock);
     csu_err err = CSU_OK;
-    if (!d->transport)
-        err = csu_transport_open(spec, &d->transport);
-    *out = d->transport;
+    struct csu_transport *t = atomic_load_explicit(&d->transport, memory_order_relaxed);
+    if (!t) { /* first use: CSU_CARD / CSU_CARD_CRPnn is read here, once */
+        const char *spec = device_spec(n);
+        err = spec ? csu_transport_open(spec, &t) : CSU_E_CARD_UNREACHABLE;
+        if (err == CSU_OK)
+            atomic_store_explicit(&d->transport, t, memory_order_release);
+    }
+    *out = t;
     pthread_mutex_unlock(&d->lock);
     return err == CSU_OK ? CSU_OK : CSU_E_CARD_UNREACHABLE;
 }

@@ -7,13 +7,16 @@
 #include "csu_transport.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <stdatomic.h>
+#include <sys/time.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "csu_wire.h"
 
@@ -27,11 +30,26 @@ struct unix_transport {
     pthread_key_t conn_key;
 };
 
-/* A thread's connection; pid tells a forked child not to use its parent's. */
+/* A thread's connection; the fork generation tells a forked child not to
+ * use its parent's. */
 struct unix_conn {
     int fd;
-    pid_t pid;
+    unsigned generation;
 };
+
+/* Bumped in every forked child (cheaper than getpid() on every call). */
+static _Atomic unsigned fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void after_fork_in_child(void)
+{
+    fork_generation++;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
 
 static void conn_destroy(void *p)
 {
@@ -56,15 +74,15 @@ static struct unix_conn *thread_conn(struct unix_transport *u)
         if (!c)
             return NULL;
         c->fd = -1;
-        c->pid = getpid();
+        c->generation = fork_generation;
         if (pthread_setspecific(u->conn_key, c) != 0) {
             free(c);
             return NULL;
         }
     }
-    if (c->pid != getpid()) { /* forked: the parent owns that connection */
+    if (c->generation != fork_generation) { /* forked: the parent owns that connection */
         conn_drop(c);
-        c->pid = getpid();
+        c->generation = fork_generation;
     }
     return c;
 }
@@ -78,7 +96,10 @@ static csu_err conn_connect(struct unix_transport *u, struct unix_conn *c)
     do
         rc = connect(fd, (const struct sockaddr *)&u->addr, sizeof(u->addr));
     while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
+    /* Timeouts on the socket itself: no poll() before every read. */
+    struct timeval tv = {.tv_sec = REPLY_TIMEOUT_MS / 1000};
+    if (rc < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
         close(fd);
         return CSU_E_CARD_UNREACHABLE;
     }
@@ -100,15 +121,10 @@ static bool send_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
+/* Read exactly n bytes (SO_RCVTIMEO bounds the wait). */
 static bool recv_all(int fd, uint8_t *p, size_t n)
 {
     while (n > 0) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int pr = poll(&pfd, 1, REPLY_TIMEOUT_MS);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
-            return false;
         ssize_t r = recv(fd, p, n, 0);
         if (r < 0 && errno == EINTR)
             continue;
@@ -120,20 +136,42 @@ static bool recv_all(int fd, uint8_t *p, size_t n)
     return true;
 }
 
+/* Bytes read at once: most replies arrive whole in one recv. */
+#define FIRST_READ 4096u
+
+/*
+ * Receive one reply frame.  The card answers one request at a time on a
+ * connection, so nothing beyond this frame can be in the stream; more bytes
+ * than the frame announces mean the stream is broken.
+ */
 static csu_err recv_reply(int fd, uint8_t **reply, size_t *reply_len)
 {
-    uint8_t hdr[CSU_WIRE_REP_HEADER];
-    if (!recv_all(fd, hdr, sizeof(hdr)))
-        return CSU_E_CARD_UNREACHABLE;
+    uint8_t first[FIRST_READ];
+    size_t have = 0;
+    while (have < CSU_WIRE_REP_HEADER) {
+        ssize_t r = recv(fd, first + have, sizeof(first) - have, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return CSU_E_CARD_UNREACHABLE;
+        have += (size_t)r;
+    }
     size_t total;
-    csu_err err = csu_wire_frame_length(hdr, sizeof(hdr), true, &total);
-    if (err != CSU_OK)
+    csu_err err = csu_wire_frame_length(first, have, true, &total);
+    if (err == CSU_OK && have > total)
+        err = CSU_E_REPLY;
+    if (err != CSU_OK) {
+        OPENSSL_cleanse(first, have);
         return err;
+    }
     uint8_t *buf = malloc(total);
-    if (!buf)
+    if (!buf) {
+        OPENSSL_cleanse(first, have);
         return CSU_E_NOMEM;
-    memcpy(buf, hdr, sizeof(hdr));
-    if (!recv_all(fd, buf + sizeof(hdr), total - sizeof(hdr))) {
+    }
+    memcpy(buf, first, have);
+    OPENSSL_cleanse(first, have);
+    if (!recv_all(fd, buf + have, total - have)) {
         csu_wire_free(buf, total);
         return CSU_E_CARD_UNREACHABLE;
     }
@@ -146,6 +184,7 @@ static csu_err unix_transact(struct csu_transport *t, const uint8_t *request, si
                              size_t *reply_len)
 {
     struct unix_transport *u = (struct unix_transport *)t;
+    pthread_once(&atfork_once, register_atfork);
     struct unix_conn *c = thread_conn(u);
     if (!c)
         return CSU_E_NOMEM;

@@ -145,9 +145,14 @@ static bool send_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
+/* Bytes a connection buffer holds at least: a whole small request in one recv. */
+#define READ_CHUNK 4096u
+
 /* Make room for @p total bytes; the frame length was checked against the limit. */
 static bool conn_reserve(struct conn *c, size_t total)
 {
+    if (total < READ_CHUNK)
+        total = READ_CHUNK;
     if (total <= c->cap)
         return true;
     uint8_t *p = malloc(total);
@@ -161,7 +166,8 @@ static bool conn_reserve(struct conn *c, size_t total)
     return true;
 }
 
-/* Run the complete frame in c->buf and send the reply. */
+/* Run the complete frame at the front of c->buf and send the reply; keep
+ * what follows it (a client that pipelines) for the next round. */
 static bool serve_frame(struct card_worker *w, struct conn *c)
 {
     uint8_t *reply = NULL;
@@ -170,8 +176,13 @@ static bool serve_frame(struct card_worker *w, struct conn *c)
         return false;
     bool ok = send_all(c->fd, reply, reply_len);
     csu_wire_free(reply, reply_len);
-    OPENSSL_cleanse(c->buf, c->need); /* requests can carry key material */
-    c->have = c->need = 0;
+    size_t rest = c->have - c->need;
+    memmove(c->buf, c->buf + c->need, rest);
+    OPENSSL_cleanse(c->buf + rest, c->need); /* requests can carry key material */
+    c->have = rest;
+    c->need = 0;
+    if (rest)
+        c->started = time(NULL);
     return ok;
 }
 
@@ -185,37 +196,45 @@ static void refuse_stream(struct card_worker *w, struct conn *c)
     csu_wire_free(reply, reply_len);
 }
 
-/*
- * Read what the connection has; serve every complete frame.
- * @return false when the connection must be closed.
- */
-static bool conn_read(struct card_worker *w, struct conn *c)
+/* Serve every complete frame in the buffer.  @return false to close. */
+static bool serve_buffered(struct card_worker *w, struct conn *c)
 {
     for (;;) {
-        size_t want = c->need ? c->need : CSU_WIRE_REQ_HEADER;
-        if (!conn_reserve(c, want))
-            return false;
-        ssize_t r = recv(c->fd, c->buf + c->have, want - c->have, 0);
-        if (r == 0)
-            return false;
-        if (r < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-        if (c->have == 0)
-            c->started = time(NULL);
-        c->have += (size_t)r;
-        if (c->have < want)
-            continue;
         if (!c->need) {
+            if (c->have < CSU_WIRE_REQ_HEADER)
+                return true;
             if (csu_wire_frame_length(c->buf, c->have, false, &c->need) != CSU_OK) {
                 refuse_stream(w, c);
                 return false;
             }
-            if (c->need > c->have)
-                continue;
         }
+        if (c->have < c->need)
+            return conn_reserve(c, c->need);
         if (!serve_frame(w, c))
             return false;
     }
+}
+
+/*
+ * One recv of what the connection has (a small request arrives whole), then
+ * serve the complete frames.  A frame still incomplete waits for the next
+ * event: the connection is re-armed, and level-triggered readiness fires
+ * again at once if more bytes are already there.
+ * @return false when the connection must be closed.
+ */
+static bool conn_read(struct card_worker *w, struct conn *c)
+{
+    if (!conn_reserve(c, c->need))
+        return false;
+    ssize_t r = recv(c->fd, c->buf + c->have, c->cap - c->have, 0);
+    if (r == 0)
+        return false;
+    if (r < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    if (c->have == 0)
+        c->started = time(NULL);
+    c->have += (size_t)r;
+    return serve_buffered(w, c);
 }
 
 /*
