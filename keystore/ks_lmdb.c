@@ -1,3 +1,274 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Being written: see docs/architecture.md. */
-typedef int keystore_ks_lmdb_unit_not_empty;
+/*
+ * LMDB environments of the three stores: one per store file per process,
+ * opened lazily, reopened in a forked child, map grown on demand, stale
+ * readers cleared (reliability-targets §3.7).  Error mapping lives here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ks_internal.h"
+
+#define KS_MAXREADERS 1024
+#define KS_DEFAULT_MAP (UINT64_C(1) << 30) /* 1 GiB of address space; the file grows as written */
+#define KS_READER_CHECK_EVERY 1000
+#define KS_MAX_RETRIES 64
+
+static const char *const path_var[KS_STORE_COUNT] = {"CSUDESDS", "CSUAESDS", "CSUPKADS"};
+static const char *const path_default[KS_STORE_COUNT] = {"/opt/IBM/CCA/keys/des.key", "/opt/IBM/CCA/keys/aes.key",
+                                                         "/opt/IBM/CCA/keys/pka.key"};
+
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ks_env *envs[KS_STORE_COUNT];
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread opens a store must not leave open_lock held in the child. */
+static void fork_prepare(void) { pthread_mutex_lock(&open_lock); }
+static void fork_release(void) { pthread_mutex_unlock(&open_lock); }
+static void install_atfork(void) { pthread_atfork(fork_prepare, fork_release, fork_release); }
+
+ks_err ks_map_rc(int rc)
+{
+    if (rc == 0)
+        return KS_OK;
+    if (rc >= KS_BODY(0) && rc < KS_BODY(KS_ERR_COUNT_))
+        return (ks_err)(rc - KS_BODY(0));
+    switch (rc) {
+    case MDB_NOTFOUND: return KS_NOT_FOUND;
+    case MDB_KEYEXIST: return KS_EXISTS;
+    case ENOMEM: return KS_NOMEM;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+        return KS_IO; /* a damaged file is an environment problem */
+    case ENOENT: return KS_NOT_INIT;
+    case MDB_BAD_VALSIZE: return KS_LENGTH;
+    default: return KS_IO;
+    }
+}
+
+ks_err ks_store_path(enum ks_store s, char *buf, size_t cap)
+{
+    if ((unsigned)s >= KS_STORE_COUNT)
+        return KS_UNSET;
+    const char *v = getenv(path_var[s]);
+    const char *p = (v && *v) ? v : path_default[s];
+    size_t n = strlen(p);
+    if (n + sizeof("-lock") > cap || n + sizeof("-lock") > PATH_MAX)
+        return KS_UNSET;
+    memcpy(buf, p, n + 1);
+    return KS_OK;
+}
+
+static void env_free(struct ks_env *e, bool close_env)
+{
+    if (!e)
+        return;
+    if (close_env && e->env)
+        mdb_env_close(e->env);
+    ks_cache_free(e->cache);
+    pthread_rwlock_destroy(&e->resize);
+    free(e);
+}
+
+static uint64_t initial_mapsize(void)
+{
+    const char *v = getenv("CSUKSMAPSIZE"); /* bytes; for tests of map growth */
+    char *end = NULL;
+    unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+    return (v && end && *end == '\0' && n >= 65536) ? (uint64_t)n : KS_DEFAULT_MAP;
+}
+
+/* Open the LMDB environment and its two databases. */
+static int env_open(struct ks_env *e, bool create)
+{
+    int rc = mdb_env_create(&e->env);
+    if (rc)
+        return rc;
+    mdb_env_set_maxreaders(e->env, KS_MAXREADERS);
+    mdb_env_set_maxdbs(e->env, 2);
+    mdb_env_set_mapsize(e->env, (size_t)initial_mapsize());
+    for (int attempt = 0;; attempt++) {
+        rc = mdb_env_open(e->env, e->path, MDB_NOSUBDIR | MDB_NOTLS, 0660);
+        if (rc != EAGAIN && rc != EINTR && rc != EBUSY)
+            break;
+        if (attempt == 20)
+            return rc;
+        usleep(1000u << (attempt < 6 ? attempt : 6)); /* transient: lock file being created */
+    }
+    if (rc)
+        return rc;
+    int dead = 0;
+    mdb_reader_check(e->env, &dead);
+    MDB_txn *t;
+    rc = mdb_txn_begin(e->env, NULL, create ? 0 : MDB_RDONLY, &t);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(e->env, 0);
+        rc = mdb_txn_begin(e->env, NULL, create ? 0 : MDB_RDONLY, &t);
+    }
+    if (rc)
+        return rc;
+    unsigned flags = create ? MDB_CREATE : 0;
+    rc = mdb_dbi_open(t, "records", flags, &e->recs);
+    if (!rc)
+        rc = mdb_dbi_open(t, "meta", flags, &e->meta);
+    if (rc) {
+        mdb_txn_abort(t);
+        return rc == MDB_NOTFOUND ? KS_BODY(KS_NOT_INIT) : rc;
+    }
+    return create ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
+}
+
+static ks_err env_get(enum ks_store s, bool create, struct ks_env **out)
+{
+    if ((unsigned)s >= KS_STORE_COUNT)
+        return KS_UNSET;
+    pthread_once(&atfork_once, install_atfork);
+    char path[PATH_MAX];
+    ks_err err = ks_store_path(s, path, sizeof(path));
+    if (err)
+        return err;
+    pthread_mutex_lock(&open_lock);
+    struct ks_env *e = envs[s];
+    if (e && (e->pid != getpid() || strcmp(e->path, path) != 0)) {
+        /* A forked child must not touch its parent's environment (LMDB): leave it be.
+         * A changed variable (tests, tools) closes the old one. */
+        env_free(e, e->pid == getpid());
+        envs[s] = e = NULL;
+    }
+    if (!e) {
+        struct stat st;
+        if (!create && stat(path, &st) != 0) {
+            pthread_mutex_unlock(&open_lock);
+            return getenv(path_var[s]) ? KS_NOT_INIT : KS_UNSET;
+        }
+        e = calloc(1, sizeof(*e));
+        if (!e) {
+            pthread_mutex_unlock(&open_lock);
+            return KS_NOMEM;
+        }
+        pthread_rwlock_init(&e->resize, NULL);
+        e->pid = getpid();
+        e->store = s;
+        memcpy(e->path, path, strlen(path) + 1);
+        e->cache = ks_cache_new(s);
+        int rc = env_open(e, create);
+        if (rc) {
+            env_free(e, true);
+            pthread_mutex_unlock(&open_lock);
+            return ks_map_rc(rc);
+        }
+        envs[s] = e;
+    }
+    pthread_mutex_unlock(&open_lock);
+    *out = e;
+    return KS_OK;
+}
+
+ks_err ks_env_get(enum ks_store s, struct ks_env **out) { return env_get(s, false, out); }
+ks_err ks_env_create(enum ks_store s, struct ks_env **out) { return env_get(s, true, out); }
+
+void ks_close_all(void)
+{
+    pthread_mutex_lock(&open_lock);
+    for (int s = 0; s < KS_STORE_COUNT; s++) {
+        if (envs[s])
+            env_free(envs[s], envs[s]->pid == getpid());
+        envs[s] = NULL;
+    }
+    pthread_mutex_unlock(&open_lock);
+}
+
+/* Grow the map (factor 2) or adopt another process's size (new_size 0), with no txn active. */
+static void resize_map(struct ks_env *e, bool grow)
+{
+    pthread_rwlock_wrlock(&e->resize);
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    mdb_env_set_mapsize(e->env, grow ? info.me_mapsize * 2 : 0);
+    pthread_rwlock_unlock(&e->resize);
+}
+
+/* Begin a transaction with e->resize held shared; handles resize and reader exhaustion. */
+static int txn_begin(struct ks_env *e, unsigned flags, MDB_txn **t)
+{
+    for (int attempt = 0;; attempt++) {
+        pthread_rwlock_rdlock(&e->resize);
+        int rc = mdb_txn_begin(e->env, NULL, flags, t);
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock(&e->resize);
+        if (attempt >= KS_MAX_RETRIES)
+            return rc;
+        if (rc == MDB_MAP_RESIZED) {
+            resize_map(e, false);
+        } else if (rc == MDB_READERS_FULL) {
+            int dead = 0;
+            mdb_reader_check(e->env, &dead);
+            if (dead == 0)
+                usleep(1000);
+        } else {
+            return rc;
+        }
+    }
+}
+
+ks_err ks_run_write(struct ks_env *e, ks_txn_body body, void *arg, uint64_t *txnid)
+{
+    for (int attempt = 0;; attempt++) {
+        MDB_txn *t;
+        int rc = txn_begin(e, 0, &t);
+        if (rc)
+            return ks_map_rc(rc);
+        size_t id = mdb_txn_id(t);
+        rc = body(e, t, arg);
+        if (rc == 0)
+            rc = mdb_txn_commit(t);
+        else
+            mdb_txn_abort(t);
+        pthread_rwlock_unlock(&e->resize);
+        if (rc == MDB_MAP_FULL && attempt < KS_MAX_RETRIES) {
+            resize_map(e, true);
+            continue;
+        }
+        if (rc == MDB_MAP_RESIZED && attempt < KS_MAX_RETRIES) {
+            resize_map(e, false);
+            continue;
+        }
+        if (rc == 0) {
+            if (txnid)
+                *txnid = id;
+            if (__atomic_add_fetch(&e->commits, 1, __ATOMIC_RELAXED) % KS_READER_CHECK_EVERY == 0) {
+                int dead = 0;
+                mdb_reader_check(e->env, &dead);
+            }
+        }
+        return ks_map_rc(rc);
+    }
+}
+
+ks_err ks_run_read(struct ks_env *e, ks_txn_body body, void *arg, uint64_t *txnid)
+{
+    MDB_txn *t;
+    int rc = txn_begin(e, MDB_RDONLY, &t);
+    if (rc)
+        return ks_map_rc(rc);
+    if (txnid)
+        *txnid = mdb_txn_id(t);
+    rc = body(e, t, arg);
+    mdb_txn_abort(t);
+    pthread_rwlock_unlock(&e->resize);
+    return ks_map_rc(rc);
+}
+
+uint64_t ks_last_txnid(struct ks_env *e)
+{
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info); /* reads the newer meta page: no lock, no reader slot */
+    return info.me_last_txnid;
+}

@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 # Packages the build, the tests and the demo need (Debian 12 names).
-PACKAGES=(build-essential cmake pkg-config libssl-dev liblmdb-dev libcmocka-dev openjdk-17-jdk-headless)
+PACKAGES=(build-essential cmake pkg-config libssl-dev liblmdb-dev libcmocka-dev openjdk-17-jdk-headless junit4)
 
 log() { printf '\n== %s\n' "$*"; }
 
