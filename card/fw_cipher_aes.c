@@ -353,9 +353,6 @@ static csu_err run_block_mode(struct fw_ctx *ctx, struct sa_call *c)
 {
     uint8_t iv[AES_BLOCK] = {0};
     bool answered;
-    if (c->mode == M_ECB && c->chain_in == NULL && (c->chain == C_CONTINUE || c->chain == C_MIDDLE ||
-                                                    c->chain == C_LAST))
-        c->chain_in = NULL; /* ECB carries no state between pieces */
     csu_err err = piece_iv(ctx, c, iv, &answered);
     if (err != CSU_OK || answered)
         return err;
