@@ -3,6 +3,7 @@
 #include "csu_keyid.h"
 
 #include <openssl/crypto.h>
+#include <string.h>
 
 #include "csu_mu.h"
 
@@ -95,28 +96,61 @@ csu_err csu_keyid_token(const uint8_t *id, size_t id_len, const uint8_t **token,
     return err;
 }
 
-/* Key storage lookups are connected by the key-storage module (issue 4);
- * until then a well-formed label answers 8/6007. */
+static const struct csu_keyid_backend *_Atomic backend;
+
+void csu_keyid_set_backend(const struct csu_keyid_backend *b) { backend = b; }
+
+/* A label's record; a null record reads as a 64-byte null token. */
+static csu_err resolve_label(enum csu_store store, const uint8_t *id, struct csu_keyid *out)
+{
+    const struct csu_keyid_backend *b = backend;
+    if (!b)
+        return CSU_E_KEYSTORE_UNSET;
+    memcpy(out->label, id, CSU_LABEL_LEN);
+    out->is_label = true;
+    size_t len = 0;
+    csu_err err = b->read(store, out->label, out->record, sizeof(out->record), &len);
+    if (err != CSU_OK)
+        return err;
+    if (len == 0) {
+        memset(out->record, 0, CSU_FIXED_TOKEN_LEN);
+        len = CSU_FIXED_TOKEN_LEN;
+    }
+    out->token = out->record;
+    out->length = len;
+    return CSU_OK;
+}
+
 csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out)
 {
     out->token = NULL;
     out->length = 0;
     out->is_label = false;
     out->store = store;
+    if (!id)
+        return CSU_E_NULL_POINTER;
+    if (id_len >= 1 && csu_keyid_kind(id[0]) == CSU_KEYID_LABEL) {
+        if (id_len < CSU_LABEL_LEN)
+            return CSU_E_LENGTH;
+        csu_err err = csu_label_check(id);
+        return err != CSU_OK ? err : resolve_label(store, id, out);
+    }
     return csu_keyid_token(id, id_len, &out->token, &out->length);
 }
 
 csu_err csu_keyid_write_back(const struct csu_keyid *k, const uint8_t *token, size_t length)
 {
-    (void)token;
-    (void)length;
-    return k->is_label ? CSU_E_KEYSTORE_UNSET : CSU_OK;
+    if (!k->is_label)
+        return CSU_OK;
+    const struct csu_keyid_backend *b = backend;
+    return b ? b->write(k->store, k->label, token, length) : CSU_E_KEYSTORE_UNSET;
 }
 
 void csu_keyid_release(struct csu_keyid *k)
 {
     if (k->is_label)
         OPENSSL_cleanse(k->record, sizeof(k->record));
+    k->is_label = false;
     k->token = NULL;
     k->length = 0;
 }

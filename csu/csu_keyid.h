@@ -81,6 +81,22 @@ csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len
  */
 csu_err csu_keyid_write_back(const struct csu_keyid *k, const uint8_t *token, size_t length);
 
+/**
+ * Key storage as csu_keyid sees it.  The key-storage module (keystore/,
+ * linked into libcsulcca only) installs it at load time; without it a
+ * well-formed label answers 8/6007.
+ */
+struct csu_keyid_backend {
+    /** Read @p label's token (a null record reads as 0 bytes). */
+    csu_err (*read)(enum csu_store store, const uint8_t label[CSU_LABEL_LEN], uint8_t *buf, size_t cap,
+                    size_t *len);
+    /** Replace the token of @p label's existing record. */
+    csu_err (*write)(enum csu_store store, const uint8_t label[CSU_LABEL_LEN], const uint8_t *token,
+                     size_t len);
+};
+
+void csu_keyid_set_backend(const struct csu_keyid_backend *backend);
+
 /** Wipe a resolved identifier. */
 void csu_keyid_release(struct csu_keyid *k);
 

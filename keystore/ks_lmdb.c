@@ -121,7 +121,7 @@ static int env_open(struct ks_env *e, bool create)
         mdb_txn_abort(t);
         return rc == MDB_NOTFOUND ? KS_BODY(KS_NOT_INIT) : rc;
     }
-    return create ? mdb_txn_commit(t) : (mdb_txn_abort(t), 0);
+    return mdb_txn_commit(t); /* also for a read txn: an abort would close the handles */
 }
 
 static ks_err env_get(enum ks_store s, bool create, struct ks_env **out)
