@@ -7,6 +7,8 @@
  * Internal code returns a csu_err; only the exported verb boundary (host) and
  * the reply encoder (card) turn it into a CCA return/reason pair, through the
  * one table in csu_err.c.  docs/codes.md lists the same table for users.
+ * Values named CSU_W_* are outcomes with return code 4 (a verification
+ * that failed, no records matched): like errors, they carry no output.
  */
 #ifndef CSU_ERR_H
 #define CSU_ERR_H
@@ -60,6 +62,22 @@ typedef enum csu_err {
     CSU_E_LRC, /**< AES token LRC does not match the key (8/3013) */
     CSU_E_PCT, /**< pairwise-consistency test of a generated key pair failed (16/336) */
     CSU_E_ALGORITHM_MISMATCH, /**< algorithm specified inconsistently (8/2089) */
+    CSU_E_TEXT_BLOCK, /**< text length not a multiple of the block size (8/51) */
+    CSU_E_PAD_CHAR, /**< pad character invalid (8/54) */
+    CSU_E_RSA_BLOCK, /**< recovered encryption block invalid (8/66) */
+    CSU_E_TEXT_LIMIT, /**< text length exceeds the limit (8/153) */
+    CSU_E_RECORD_CHECK, /**< key-storage record check failed (8/192) */
+    CSU_E_X923_CONTINUE, /**< X9.23 padding with CONTINUE (8/205) */
+    CSU_E_PAD_COUNT, /**< pad count in deciphered data invalid (8/706) */
+    CSU_E_CHAIN_VECTOR, /**< chaining vector contents invalid (8/2036) */
+    CSU_E_NO_PRIVATE_KEY, /**< no RSA private-key information (8/2038) */
+    CSU_E_GCM_TAG, /**< GCM authentication tag does not match (8/2947) */
+    CSU_E_LABEL_EXISTS, /**< record with that key label already exists (8/44) */
+    CSU_E_KEYSTORE_MISSING, /**< key-storage file not found or not initialised (8/6008) */
+    CSU_E_KEYSTORE_IO, /**< key-storage file I/O error (12/197) */
+    CSU_W_NO_MATCH, /**< no key records matched (4/158) */
+    CSU_W_VERIFY_FAILED, /**< verification failed (4/1) */
+    CSU_W_SIGNATURE_INVALID, /**< digital signature not verified (4/429) */
     CSU_E_UNAVAILABLE,      /**< verb not available here              8/335  */
     CSU_E_DEV_ALLOCATED,    /**< a device is already allocated        8/6000 */
     CSU_E_DEV_NONE,         /**< no device allocated                  8/6001 */
