@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Card life cycle, workers and request dispatch (interface in card.h). */
 #include "card_internal.h"
+#include "card_ctx.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -141,6 +142,13 @@ csu_err card_open(const struct card_options *opts, struct card **out)
         card_close(card);
         return err;
     }
+    err = card_ctx_table_new(NULL, NULL, &card->ctx_table);
+    if (err != CSU_OK) {
+        free(card->state_dir);
+        card->state_dir = NULL; /* nothing changed: nothing to save */
+        card_close(card);
+        return err;
+    }
     card->post = CARD_POST_RUNNING;
     if (opts->post_async && pthread_create(&card->post_thread, NULL, post_main, card) == 0)
         card->post_thread_running = true;
@@ -167,6 +175,8 @@ void card_close(struct card *card)
     free(card->state_dir);
     free(card->fail_kat);
     close(card->lock_fd);
+    if (card->ctx_table)
+        card_ctx_table_free(card->ctx_table);
     OPENSSL_cleanse(card, sizeof(*card));
     free(card);
 }
