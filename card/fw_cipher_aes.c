@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "card_ctx.h"
 #include "card_mk.h"
 #include "csu_mu.h"
 #include "csu_rules.h"
@@ -353,6 +354,8 @@ static csu_err run_block_mode(struct fw_ctx *ctx, struct sa_call *c)
 {
     uint8_t iv[AES_BLOCK] = {0};
     bool answered;
+    if (c->mode != M_ECB && (c->chain == C_FIRST || c->chain == C_MIDDLE) && c->chain_cap < CHAIN_LEN)
+        return CSU_E_LENGTH; /* the next piece needs the chain data */
     csu_err err = piece_iv(ctx, c, iv, &answered);
     if (err != CSU_OK || answered)
         return err;
@@ -427,20 +430,182 @@ static csu_err gcm_decrypt(struct fw_ctx *ctx, const struct sa_call *c, EVP_CIPH
     return err;
 }
 
-static csu_err run_gcm(struct fw_ctx *ctx, const struct sa_call *c)
+static csu_err gcm_only(struct fw_ctx *ctx, const struct sa_call *c)
 {
-    if (c->chain == C_INITIAL || c->chain == C_CONTINUE)
-        return CSU_E_RULE_CONFLICT;
-    if (c->chain != C_ONLY)
-        return CSU_E_UNAVAILABLE; /* multi-part GCM: needs the card context table (docs/cipher-aes.md) */
-    if (!c->iv || c->iv->length == 0 || c->iv->length > GCM_MAX_IV)
-        return CSU_E_LENGTH;
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
     csu_err err = x ? gcm_setup(x, c) : CSU_E_NOMEM;
     if (err == CSU_OK)
         err = c->encrypt ? gcm_encrypt(ctx, c, x) : gcm_decrypt(ctx, c, x);
     EVP_CIPHER_CTX_free(x);
     return err;
+}
+
+/*
+ * Multi-part GCM (FIRST/MIDDLE/LAST): the EVP context stays in the card
+ * context table; chain_data carries the table's sealed 52-byte reference
+ * (so GCM pieces need chain_data_length >= 52, more than openCryptoki's
+ * 32-byte CBC work area).  The sequence is bound to the direction (table
+ * variant) and to the key token (digest kept here).  FIRST takes the IV and
+ * all of the AAD; LAST makes or checks the tag.  Pieces before LAST return
+ * their output at once, as any streaming GCM does: a caller must not act on
+ * deciphered text before LAST succeeded.
+ */
+struct gcm_seq {
+    EVP_CIPHER_CTX *x;
+    uint8_t key_digest[32];
+};
+
+static void gcm_seq_free(void *obj)
+{
+    struct gcm_seq *q = obj;
+    if (!q)
+        return;
+    EVP_CIPHER_CTX_free(q->x);
+    OPENSSL_clear_free(q, sizeof(*q));
+}
+
+static csu_err key_digest(const struct fw_ctx *ctx, uint8_t out[32])
+{
+    const struct csu_wire_block *k = aes_in(ctx, 1);
+    unsigned int n = 0;
+    return k && EVP_Digest(k->data, k->length, out, &n, EVP_sha256(), NULL) == 1 ? CSU_OK : CSU_E_CRYPTO;
+}
+
+/* The text of this piece through @p x into a new OUT 1 block. */
+static csu_err gcm_piece(struct fw_ctx *ctx, const struct sa_call *c, EVP_CIPHER_CTX *x)
+{
+    size_t len = c->text ? c->text->length : 0;
+    uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), len);
+    int n = 0;
+    if (!out)
+        return CSU_E_NOMEM;
+    if (len && (EVP_CipherUpdate(x, out, &n, c->text->data, (int)len) != 1 || (size_t)n != len))
+        return CSU_E_CRYPTO;
+    return CSU_OK;
+}
+
+static csu_err gcm_emit_token(struct fw_ctx *ctx, const uint8_t token[CARD_CTX_TOKEN_LEN])
+{
+    uint8_t *cd = fw_output(ctx, CSU_TAG_OUT(2), CARD_CTX_TOKEN_LEN);
+    if (!cd)
+        return CSU_E_NOMEM;
+    memcpy(cd, token, CARD_CTX_TOKEN_LEN);
+    return CSU_OK;
+}
+
+static uint8_t gcm_variant(const struct sa_call *c)
+{
+    return (uint8_t)((c->encrypt ? 0x80u : 0u) | c->key.len);
+}
+
+static csu_err gcm_first(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table)
+{
+    struct gcm_seq *q = OPENSSL_zalloc(sizeof(*q));
+    if (!q)
+        return CSU_E_NOMEM;
+    q->x = EVP_CIPHER_CTX_new();
+    csu_err err = q->x ? gcm_setup(q->x, c) : CSU_E_NOMEM;
+    if (err == CSU_OK)
+        err = key_digest(ctx, q->key_digest);
+    if (err == CSU_OK)
+        err = gcm_piece(ctx, c, q->x);
+    uint8_t token[CARD_CTX_TOKEN_LEN];
+    enum card_ctx_status st = CARD_CTX_CRYPTO;
+    if (err == CSU_OK) {
+        st = card_ctx_store(table, ctx->worker->drbg, CARD_CTX_KIND_GCM, gcm_variant(c), q, gcm_seq_free, token);
+        if (st == CARD_CTX_OK)
+            q = NULL;
+        err = card_ctx_reply(ctx, st);
+    }
+    gcm_seq_free(q);
+    if (err == CSU_OK && st == CARD_CTX_OK)
+        err = gcm_emit_token(ctx, token);
+    return err;
+}
+
+/* Check the chain_data out of the table and the key against the sequence's; *answered on 8/2036. */
+static csu_err gcm_checkout(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table,
+                            struct card_ctx_lease *lease, bool *answered)
+{
+    *answered = false;
+    enum card_ctx_status st = CARD_CTX_INVALID;
+    if (c->chain_in)
+        st = card_ctx_checkout(table, CARD_CTX_KIND_GCM, gcm_variant(c), c->chain_in->data, c->chain_in->length,
+                               lease);
+    if (st != CARD_CTX_OK) {
+        *answered = st == CARD_CTX_INVALID;
+        return card_ctx_reply(ctx, st);
+    }
+    uint8_t digest[32];
+    struct gcm_seq *q = lease->obj;
+    csu_err err = key_digest(ctx, digest);
+    if (err == CSU_OK && CRYPTO_memcmp(digest, q->key_digest, sizeof(digest)) != 0) {
+        card_ctx_drop(table, lease);
+        *answered = true;
+        return aes_answer(ctx, CARD_CTX_RC_INVALID, CARD_CTX_RS_INVALID);
+    }
+    if (err != CSU_OK)
+        card_ctx_drop(table, lease);
+    return err;
+}
+
+static csu_err gcm_middle(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table)
+{
+    struct card_ctx_lease lease;
+    bool answered;
+    csu_err err = gcm_checkout(ctx, c, table, &lease, &answered);
+    if (err != CSU_OK || answered)
+        return err;
+    struct gcm_seq *q = lease.obj;
+    err = gcm_piece(ctx, c, q->x);
+    if (err != CSU_OK) {
+        card_ctx_drop(table, &lease);
+        return err;
+    }
+    uint8_t token[CARD_CTX_TOKEN_LEN];
+    enum card_ctx_status st = card_ctx_checkin(table, &lease, token);
+    err = card_ctx_reply(ctx, st);
+    if (err == CSU_OK && st == CARD_CTX_OK)
+        err = gcm_emit_token(ctx, token);
+    return err;
+}
+
+static csu_err gcm_last(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table)
+{
+    struct card_ctx_lease lease;
+    bool answered;
+    csu_err err = gcm_checkout(ctx, c, table, &lease, &answered);
+    if (err != CSU_OK || answered)
+        return err;
+    struct gcm_seq *q = lease.obj;
+    err = c->encrypt ? gcm_encrypt(ctx, c, q->x) : gcm_decrypt(ctx, c, q->x);
+    card_ctx_drop(table, &lease);
+    return err;
+}
+
+static csu_err run_gcm(struct fw_ctx *ctx, const struct sa_call *c)
+{
+    if (c->chain == C_INITIAL || c->chain == C_CONTINUE)
+        return CSU_E_RULE_CONFLICT;
+    bool starts = c->chain == C_ONLY || c->chain == C_FIRST;
+    if (starts && (!c->iv || c->iv->length == 0 || c->iv->length > GCM_MAX_IV))
+        return CSU_E_LENGTH;
+    if (!starts && c->aad && c->aad->length)
+        return CSU_E_LENGTH; /* all of the AAD comes with the first piece */
+    if (c->chain != C_LAST && c->chain != C_ONLY && c->chain_cap < CARD_CTX_TOKEN_LEN)
+        return CSU_E_LENGTH;
+    if ((c->text ? c->text->length : 0) > c->out_cap)
+        return CSU_E_LENGTH;
+    if (c->chain == C_LAST && (c->encrypt ? !gcm_tag_len_ok(c->tag_len) : !c->tag_in || !gcm_tag_len_ok(c->tag_in->length)))
+        return CSU_E_LENGTH;
+    if (c->chain == C_ONLY)
+        return gcm_only(ctx, c);
+    struct card_ctx_table *table = card_ctx_table_of(ctx->card, ctx->worker->drbg);
+    if (!table)
+        return CSU_E_NOMEM;
+    if (c->chain == C_FIRST)
+        return gcm_first(ctx, c, table);
+    return c->chain == C_MIDDLE ? gcm_middle(ctx, c, table) : gcm_last(ctx, c, table);
 }
 
 /* ---- the verbs ----------------------------------------------------------------- */
