@@ -309,6 +309,8 @@ static void execute(struct fw_ctx *ctx)
         drop_outputs(ctx);
         ctx->rep.return_code = (uint32_t)c.return_code;
         ctx->rep.reason_code = (uint32_t)c.reason_code;
+    } else if (ctx->rep.return_code >= 8) {
+        drop_outputs(ctx); /* a stopped verb returns nothing, however it said so */
     }
 }
 

@@ -339,15 +339,13 @@ void card_ctx_drop(struct card_ctx_table *t, struct card_ctx_lease *lease)
     lease->obj = NULL;
 }
 
-csu_err card_ctx_reply(struct fw_ctx *ctx, enum card_ctx_status status)
+csu_err card_ctx_reply(enum card_ctx_status status)
 {
     switch (status) {
     case CARD_CTX_OK:
         return CSU_OK;
     case CARD_CTX_INVALID:
-        ctx->rep.return_code = CARD_CTX_RC_INVALID;
-        ctx->rep.reason_code = CARD_CTX_RS_INVALID;
-        return CSU_OK;
+        return CSU_E_CHAIN_VECTOR;
     case CARD_CTX_NOMEM:
         return CSU_E_NOMEM;
     case CARD_CTX_CRYPTO:

@@ -50,10 +50,6 @@
 #define CARD_CTX_DEFAULT_MAX_ENTRIES 4096u
 #define CARD_CTX_DEFAULT_IDLE_SECONDS 600u
 
-/** CCA's code for a refused chaining vector (not in csu_err yet). */
-#define CARD_CTX_RC_INVALID 8u
-#define CARD_CTX_RS_INVALID 2036u
-
 /** Who owns an entry: a vector of one family is never accepted by another. */
 enum card_ctx_kind {
     CARD_CTX_KIND_HASH = 1, /**< CSNBOWH (fw_hash.c), object: EVP_MD_CTX */
@@ -132,10 +128,9 @@ void card_ctx_drop(struct card_ctx_table *t, struct card_ctx_lease *lease);
 unsigned card_ctx_count(struct card_ctx_table *t);
 
 /**
- * Finish a handler after a table call that failed: CARD_CTX_INVALID sets the
- * reply to 8/2036 and returns CSU_OK (csu_err has no value for it yet; no
- * outputs may have been added), the others return their csu_err.
+ * The csu_err of a table outcome: CARD_CTX_INVALID is CSU_E_CHAIN_VECTOR
+ * (8/2036), CARD_CTX_NOMEM CSU_E_NOMEM, CARD_CTX_CRYPTO CSU_E_CRYPTO.
  */
-csu_err card_ctx_reply(struct fw_ctx *ctx, enum card_ctx_status status);
+csu_err card_ctx_reply(enum card_ctx_status status);
 
 #endif /* CARD_CTX_H */

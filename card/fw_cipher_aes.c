@@ -54,13 +54,6 @@ csu_err aes_in_u32(const struct fw_ctx *ctx, unsigned n, uint32_t dflt, uint32_t
     return CSU_OK;
 }
 
-csu_err aes_answer(struct fw_ctx *ctx, uint32_t rc, uint32_t rs)
-{
-    ctx->rep.return_code = rc;
-    ctx->rep.reason_code = rs;
-    return CSU_OK;
-}
-
 /* ---- keys ------------------------------------------------------------------ */
 
 /* A v4 AES DATA token: any mode, encipher and decipher, never a MAC. */
@@ -231,9 +224,8 @@ static csu_err block_cipher(const struct sa_call *c, const uint8_t iv[AES_BLOCK]
 }
 
 /* The IV of this piece: the caller's (INITIAL, ONLY, FIRST) or the chained OCV. */
-static csu_err piece_iv(struct fw_ctx *ctx, const struct sa_call *c, uint8_t iv[AES_BLOCK], bool *answered)
+static csu_err piece_iv(const struct sa_call *c, uint8_t iv[AES_BLOCK])
 {
-    *answered = false;
     if (c->mode == M_ECB)
         return CSU_OK;
     bool continues = c->chain == C_CONTINUE || c->chain == C_MIDDLE || c->chain == C_LAST;
@@ -250,8 +242,7 @@ static csu_err piece_iv(struct fw_ctx *ctx, const struct sa_call *c, uint8_t iv[
     uint8_t mode = c->mode == M_PAD ? M_CBC : (uint8_t)c->mode;
     if (memcmp(cd, chain_magic, 4) != 0 || cd[4] != mode || cd[5] != (c->encrypt ? 'E' : 'D') ||
         memcmp(cd + 6, zero, sizeof(zero)) != 0) {
-        *answered = true;
-        return aes_answer(ctx, 8, AES_RS_CHAIN_VECTOR);
+        return CSU_E_CHAIN_VECTOR;
     }
     memcpy(iv, cd + CHAIN_OCV, AES_BLOCK);
     return CSU_OK;
@@ -300,7 +291,7 @@ static csu_err cbc_encrypt(struct fw_ctx *ctx, struct sa_call *c, const uint8_t 
     size_t len = c->text ? c->text->length : 0;
     size_t padlen = pads(c) ? AES_BLOCK - len % AES_BLOCK : 0;
     if (!pads(c) && len % AES_BLOCK != 0)
-        return aes_answer(ctx, 8, AES_RS_BLOCK_MULTIPLE);
+        return CSU_E_TEXT_BLOCK;
     if (len + padlen > c->out_cap)
         return CSU_E_LENGTH;
     if (emits_chain(c) && len + padlen == 0)
@@ -325,7 +316,7 @@ static csu_err cbc_decrypt(struct fw_ctx *ctx, struct sa_call *c, const uint8_t 
 {
     size_t len = c->text ? c->text->length : 0;
     if (len % AES_BLOCK != 0)
-        return aes_answer(ctx, 8, AES_RS_BLOCK_MULTIPLE);
+        return CSU_E_TEXT_BLOCK;
     if ((pads(c) || emits_chain(c)) && len == 0)
         return CSU_E_LENGTH;
     uint8_t *plain = OPENSSL_malloc(len + 1);
@@ -334,7 +325,7 @@ static csu_err cbc_decrypt(struct fw_ctx *ctx, struct sa_call *c, const uint8_t 
     size_t out_len = len;
     csu_err err = block_cipher(c, iv, len ? c->text->data : NULL, len, plain);
     if (err == CSU_OK && pads(c) && !unpad(plain, len, &out_len))
-        err = aes_answer(ctx, 8, AES_RS_PAD_COUNT);
+        err = CSU_E_PAD_COUNT;
     else if (err == CSU_OK && out_len > c->out_cap)
         err = CSU_E_LENGTH;
     else if (err == CSU_OK) {
@@ -353,11 +344,10 @@ static csu_err cbc_decrypt(struct fw_ctx *ctx, struct sa_call *c, const uint8_t 
 static csu_err run_block_mode(struct fw_ctx *ctx, struct sa_call *c)
 {
     uint8_t iv[AES_BLOCK] = {0};
-    bool answered;
     if (c->mode != M_ECB && (c->chain == C_FIRST || c->chain == C_MIDDLE) && c->chain_cap < CHAIN_LEN)
         return CSU_E_LENGTH; /* the next piece needs the chain data */
-    csu_err err = piece_iv(ctx, c, iv, &answered);
-    if (err != CSU_OK || answered)
+    csu_err err = piece_iv(c, iv);
+    if (err != CSU_OK)
         return err;
     return c->encrypt ? cbc_encrypt(ctx, c, iv) : cbc_decrypt(ctx, c, iv);
 }
@@ -418,7 +408,7 @@ static csu_err gcm_decrypt(struct fw_ctx *ctx, const struct sa_call *c, EVP_CIPH
         EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, (int)c->tag_in->length, tag) != 1)
         err = CSU_E_CRYPTO;
     else if (EVP_CipherFinal_ex(x, plain + n1, &n2) != 1)
-        err = aes_answer(ctx, 8, AES_RS_GCM_TAG); /* no plaintext leaves the card */
+        err = CSU_E_GCM_TAG; /* no plaintext leaves the card */
     else {
         uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), len);
         if (!out)
@@ -515,7 +505,7 @@ static csu_err gcm_first(struct fw_ctx *ctx, const struct sa_call *c, struct car
         st = card_ctx_store(table, ctx->worker->drbg, CARD_CTX_KIND_GCM, gcm_variant(c), q, gcm_seq_free, token);
         if (st == CARD_CTX_OK)
             q = NULL;
-        err = card_ctx_reply(ctx, st);
+        err = card_ctx_reply(st);
     }
     gcm_seq_free(q);
     if (err == CSU_OK && st == CARD_CTX_OK)
@@ -523,26 +513,23 @@ static csu_err gcm_first(struct fw_ctx *ctx, const struct sa_call *c, struct car
     return err;
 }
 
-/* Check the chain_data out of the table and the key against the sequence's; *answered on 8/2036. */
+/* Check the chain_data out of the table and the key against the sequence's; a refusal is 8/2036. */
 static csu_err gcm_checkout(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table,
-                            struct card_ctx_lease *lease, bool *answered)
+                            struct card_ctx_lease *lease)
 {
-    *answered = false;
     enum card_ctx_status st = CARD_CTX_INVALID;
     if (c->chain_in)
         st = card_ctx_checkout(table, CARD_CTX_KIND_GCM, gcm_variant(c), c->chain_in->data, c->chain_in->length,
                                lease);
     if (st != CARD_CTX_OK) {
-        *answered = st == CARD_CTX_INVALID;
-        return card_ctx_reply(ctx, st);
+        return card_ctx_reply(st);
     }
     uint8_t digest[32];
     struct gcm_seq *q = lease->obj;
     csu_err err = key_digest(ctx, digest);
     if (err == CSU_OK && CRYPTO_memcmp(digest, q->key_digest, sizeof(digest)) != 0) {
         card_ctx_drop(table, lease);
-        *answered = true;
-        return aes_answer(ctx, CARD_CTX_RC_INVALID, CARD_CTX_RS_INVALID);
+        return CSU_E_CHAIN_VECTOR;
     }
     if (err != CSU_OK)
         card_ctx_drop(table, lease);
@@ -552,9 +539,8 @@ static csu_err gcm_checkout(struct fw_ctx *ctx, const struct sa_call *c, struct 
 static csu_err gcm_middle(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table)
 {
     struct card_ctx_lease lease;
-    bool answered;
-    csu_err err = gcm_checkout(ctx, c, table, &lease, &answered);
-    if (err != CSU_OK || answered)
+    csu_err err = gcm_checkout(ctx, c, table, &lease);
+    if (err != CSU_OK)
         return err;
     struct gcm_seq *q = lease.obj;
     err = gcm_piece(ctx, c, q->x);
@@ -564,7 +550,7 @@ static csu_err gcm_middle(struct fw_ctx *ctx, const struct sa_call *c, struct ca
     }
     uint8_t token[CARD_CTX_TOKEN_LEN];
     enum card_ctx_status st = card_ctx_checkin(table, &lease, token);
-    err = card_ctx_reply(ctx, st);
+    err = card_ctx_reply(st);
     if (err == CSU_OK && st == CARD_CTX_OK)
         err = gcm_emit_token(ctx, token);
     return err;
@@ -573,9 +559,8 @@ static csu_err gcm_middle(struct fw_ctx *ctx, const struct sa_call *c, struct ca
 static csu_err gcm_last(struct fw_ctx *ctx, const struct sa_call *c, struct card_ctx_table *table)
 {
     struct card_ctx_lease lease;
-    bool answered;
-    csu_err err = gcm_checkout(ctx, c, table, &lease, &answered);
-    if (err != CSU_OK || answered)
+    csu_err err = gcm_checkout(ctx, c, table, &lease);
+    if (err != CSU_OK)
         return err;
     struct gcm_seq *q = lease.obj;
     err = c->encrypt ? gcm_encrypt(ctx, c, q->x) : gcm_decrypt(ctx, c, q->x);

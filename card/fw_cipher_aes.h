@@ -17,11 +17,7 @@
 #include "wrap_var.h"
 
 /* CCA reason codes without a csu_err value (requested from the lead). */
-#define AES_RS_BLOCK_MULTIPLE 51u  /**< 8/51 text not a multiple of the block size */
 #define AES_RS_TEXT_TOO_LONG 153u  /**< 8/153 text longer than the verb's limit */
-#define AES_RS_PAD_COUNT 706u      /**< 8/706 deciphered pad count invalid */
-#define AES_RS_CHAIN_VECTOR 2036u  /**< 8/2036 chaining vector contents invalid */
-#define AES_RS_GCM_TAG 2947u       /**< 8/2947 GCM tag mismatch on decipher */
 #define AES_RS_OLD_MK 10001u       /**< 0/10001 key under the old master key */
 
 /** What the verb wants to do with the key. */
@@ -68,12 +64,6 @@ struct aes_clear_key {
 csu_err aes_key_from_token(struct fw_ctx *ctx, const uint8_t *tok, size_t len, const struct aes_key_need *need,
                            struct aes_clear_key *key, bool *old);
 
-/**
- * Answer @p rc / @p rs (a code csu_err cannot express yet): the reply
- * carries no output.  Returns CSU_OK so that the handler's codes stand;
- * only call it before any fw_output.
- */
-csu_err aes_answer(struct fw_ctx *ctx, uint32_t rc, uint32_t rs);
 
 /** The request's block CSU_TAG_IN(@p n), or NULL. */
 const struct csu_wire_block *aes_in(const struct fw_ctx *ctx, unsigned n);

@@ -168,7 +168,7 @@ static csu_err mac_finish(struct fw_ctx *ctx, const struct mac_call *c, const ui
         return CSU_OK;
     }
     if (CRYPTO_memcmp(full, c->mac_in->data, c->mac_len) != 0)
-        return aes_answer(ctx, 4, 1);
+        return CSU_W_VERIFY_FAILED;
     return CSU_OK;
 }
 
@@ -242,7 +242,7 @@ static csu_err seq_first(struct fw_ctx *ctx, const struct mac_call *c, struct ca
         st = card_ctx_store(table, ctx->worker->drbg, seq_kind(c), seq_variant(c), q, mac_seq_free, token);
         if (st == CARD_CTX_OK)
             q = NULL; /* the table owns it now */
-        err = card_ctx_reply(ctx, st);
+        err = card_ctx_reply(st);
     }
     mac_seq_free(q);
     if (err == CSU_OK && st == CARD_CTX_OK) {
@@ -254,25 +254,22 @@ static csu_err seq_first(struct fw_ctx *ctx, const struct mac_call *c, struct ca
     return err;
 }
 
-/* Take the sequence out of the table; *answered when the vector was refused (8/2036 set). */
+/* Take the sequence out of the table; a refused vector is 8/2036. */
 static csu_err seq_checkout(struct fw_ctx *ctx, const struct mac_call *c, struct card_ctx_table *table,
-                            struct card_ctx_lease *lease, bool *answered)
+                            struct card_ctx_lease *lease)
 {
-    *answered = false;
     enum card_ctx_status st = CARD_CTX_INVALID;
     if (c->chain_in)
         st = card_ctx_checkout(table, seq_kind(c), seq_variant(c), c->chain_in->data, c->chain_in->length, lease);
     if (st != CARD_CTX_OK) {
-        *answered = st == CARD_CTX_INVALID;
-        return card_ctx_reply(ctx, st);
+        return card_ctx_reply(st);
     }
     uint8_t digest[32];
     struct mac_seq *q = lease->obj;
     csu_err err = token_digest(ctx, digest);
     if (err == CSU_OK && CRYPTO_memcmp(digest, q->key_digest, sizeof(digest)) != 0) {
         card_ctx_drop(table, lease); /* a sequence tried with another key is ended */
-        *answered = true;
-        return aes_answer(ctx, CARD_CTX_RC_INVALID, CARD_CTX_RS_INVALID);
+        return CSU_E_CHAIN_VECTOR;
     }
     if (err != CSU_OK)
         card_ctx_drop(table, lease);
@@ -282,9 +279,8 @@ static csu_err seq_checkout(struct fw_ctx *ctx, const struct mac_call *c, struct
 static csu_err seq_middle(struct fw_ctx *ctx, const struct mac_call *c, struct card_ctx_table *table)
 {
     struct card_ctx_lease lease;
-    bool answered;
-    csu_err err = seq_checkout(ctx, c, table, &lease, &answered);
-    if (err != CSU_OK || answered)
+    csu_err err = seq_checkout(ctx, c, table, &lease);
+    if (err != CSU_OK)
         return err;
     struct mac_seq *q = lease.obj;
     if (!update(q->mac, c)) { /* a half-fed context is useless: end the sequence */
@@ -293,7 +289,7 @@ static csu_err seq_middle(struct fw_ctx *ctx, const struct mac_call *c, struct c
     }
     uint8_t token[CARD_CTX_TOKEN_LEN];
     enum card_ctx_status st = card_ctx_checkin(table, &lease, token);
-    err = card_ctx_reply(ctx, st);
+    err = card_ctx_reply(st);
     if (err == CSU_OK && st == CARD_CTX_OK) {
         uint8_t *v = seq_vector_output(ctx, c);
         if (!v)
@@ -306,9 +302,8 @@ static csu_err seq_middle(struct fw_ctx *ctx, const struct mac_call *c, struct c
 static csu_err seq_last(struct fw_ctx *ctx, const struct mac_call *c, struct card_ctx_table *table)
 {
     struct card_ctx_lease lease;
-    bool answered;
-    csu_err err = seq_checkout(ctx, c, table, &lease, &answered);
-    if (err != CSU_OK || answered)
+    csu_err err = seq_checkout(ctx, c, table, &lease);
+    if (err != CSU_OK)
         return err;
     struct mac_seq *q = lease.obj;
     uint8_t full[MAX_MAC];

@@ -35,15 +35,6 @@ struct des_key {
     size_t len;
 };
 
-/* ---- local codes --------------------------------------------------------- */
-
-static csu_err des_fail(struct fw_ctx *ctx, uint32_t rc, uint32_t rs)
-{
-    ctx->rep.return_code = rc;
-    ctx->rep.reason_code = rs;
-    return CSU_OK;
-}
-
 /* ---- keys ------------------------------------------------------------------ */
 
 /* CV bits (IBM numbering) of the data-operation classes, byte 1 >> 1 and byte 2. */
@@ -198,8 +189,8 @@ static bool rule_pads(enum enc_rule r)
     return r == RULE_X923 || r == RULE_4700;
 }
 
-/* Rules, ICV and text; a failure with a local code is reported through @p rs (rc 8). */
-static csu_err enc_request(struct fw_ctx *ctx, bool encrypt, struct enc_req *q, uint32_t *rs)
+/* Rules, ICV and text of an encipher or decipher request, every length checked. */
+static csu_err enc_request(struct fw_ctx *ctx, bool encrypt, struct enc_req *q)
 {
     struct csu_rule_result r;
     csu_err err = csu_rules_parse(&enc_spec, ctx->req->rule_count, ctx->req->rules, &r);
@@ -214,17 +205,17 @@ static csu_err enc_request(struct fw_ctx *ctx, bool encrypt, struct enc_req *q, 
     q->text = t->data;
     q->len = t->length;
     if (q->len > DES_TEXT_MAX)
-        return (*rs = 153, CSU_OK);
+        return CSU_E_TEXT_LIMIT;
     if (q->len == 0 && !(encrypt && rule_pads(q->rule)))
         return CSU_E_LENGTH;
     bool whole_blocks = q->rule == RULE_CBC || (!encrypt && rule_pads(q->rule));
     if (whole_blocks && q->len % 8 != 0)
-        return (*rs = 51, CSU_OK);
+        return CSU_E_TEXT_BLOCK;
     if (cont && rule_pads(q->rule))
-        return (*rs = 205, CSU_OK); /* reference §2: X9.23 with CONTINUE */
+        return CSU_E_X923_CONTINUE; /* reference §2: X9.23 with CONTINUE */
     uint32_t pad = 0;
     if (encrypt && q->rule == RULE_4700 && (!csu_wire_get_u32(ctx->req, CSU_TAG_IN(4), &pad) || pad > 0xFF))
-        return (*rs = 54, CSU_OK);
+        return CSU_E_PAD_CHAR;
     q->pad = (uint8_t)pad;
     const struct csu_wire_block *v = csu_wire_find(ctx->req, cont ? CSU_TAG_IN(5) : CSU_TAG_IN(3));
     if (!v)
@@ -232,7 +223,7 @@ static csu_err enc_request(struct fw_ctx *ctx, bool encrypt, struct enc_req *q, 
     if (v->length != (cont ? DES_CV_LEN : 8u))
         return CSU_E_LENGTH;
     if (cont && !enc_cv_valid(v->data))
-        return (*rs = 2036, CSU_OK);
+        return CSU_E_CHAIN_VECTOR;
     memcpy(q->icv, v->data, 8);
     return CSU_OK;
 }
@@ -276,7 +267,7 @@ static void enc_pad_block(const struct enc_req *q, size_t full, uint8_t block[8]
 }
 
 /* The whole transformation into @p out (capacity len + 8); @p out_len the result's length. */
-static csu_err enc_run(const struct des_key *k, struct enc_req *q, uint8_t *out, size_t *out_len, uint32_t *rs)
+static csu_err enc_run(const struct des_key *k, struct enc_req *q, uint8_t *out, size_t *out_len)
 {
     size_t full = q->len & ~(size_t)7;
     csu_err err = des_cbc(k->k, q->icv, q->text, out, full, q->encrypt);
@@ -297,7 +288,7 @@ static csu_err enc_run(const struct des_key *k, struct enc_req *q, uint8_t *out,
     }
     uint8_t count = out[q->len - 1];
     if (count < 1 || count > 8)
-        return (*rs = 706, CSU_OK);
+        return CSU_E_PAD_COUNT;
     *out_len = q->len - count;
     return CSU_OK;
 }
@@ -305,21 +296,18 @@ static csu_err enc_run(const struct des_key *k, struct enc_req *q, uint8_t *out,
 static csu_err enc_verb(struct fw_ctx *ctx, bool encrypt)
 {
     struct enc_req q;
-    uint32_t rs = 0;
-    csu_err err = enc_request(ctx, encrypt, &q, &rs);
-    if (err != CSU_OK || rs != 0)
-        return err != CSU_OK ? err : des_fail(ctx, 8, rs);
+    csu_err err = enc_request(ctx, encrypt, &q);
+    if (err != CSU_OK)
+        return err;
     struct des_key k;
     err = des_key_load(ctx, encrypt ? DES_USE_ENCIPHER : DES_USE_DECIPHER, &k);
     if (err != CSU_OK)
         return err;
     uint8_t *tmp = OPENSSL_malloc(q.len + 8);
     size_t out_len = 0;
-    err = tmp ? enc_run(&k, &q, tmp, &out_len, &rs) : CSU_E_NOMEM;
+    err = tmp ? enc_run(&k, &q, tmp, &out_len) : CSU_E_NOMEM;
     des_key_wipe(&k);
-    if (err == CSU_OK && rs != 0)
-        err = des_fail(ctx, 8, rs);
-    else if (err == CSU_OK) {
+    if (err == CSU_OK) {
         uint8_t *text = fw_output(ctx, CSU_TAG_OUT(1), out_len), *cv = fw_output(ctx, CSU_TAG_OUT(2), DES_CV_LEN);
         if (!text || !cv)
             err = CSU_E_NOMEM;
@@ -568,7 +556,7 @@ struct mac_req {
     size_t len;
 };
 
-static csu_err mac_request(struct fw_ctx *ctx, struct mac_req *q, uint32_t *rs)
+static csu_err mac_request(struct fw_ctx *ctx, struct mac_req *q)
 {
     struct csu_rule_result r;
     csu_err err = csu_rules_parse(&mac_spec, ctx->req->rule_count, ctx->req->rules, &r);
@@ -582,14 +570,11 @@ static csu_err mac_request(struct fw_ctx *ctx, struct mac_req *q, uint32_t *rs)
         return CSU_E_NULL_POINTER;
     q->text = t->data;
     q->len = t->length;
-    if (q->len > DES_TEXT_MAX)
-        *rs = 153;
-    return CSU_OK;
+    return q->len > DES_TEXT_MAX ? CSU_E_TEXT_LIMIT : CSU_OK;
 }
 
 /* The state after this call's text: from the vector (MIDDLE, LAST) or fresh, then updated. */
-static csu_err mac_process(struct fw_ctx *ctx, const struct des_key *k, const struct mac_req *q, struct mac_run *m,
-                           uint32_t *rs)
+static csu_err mac_process(struct fw_ctx *ctx, const struct des_key *k, const struct mac_req *q, struct mac_run *m)
 {
     if (!(q->alg->key_lens & (k->len / 8 == 3 ? 4 : k->len / 8)))
         return CSU_E_KEY_USE; /* key length not one the algorithm takes */
@@ -604,18 +589,18 @@ static csu_err mac_process(struct fw_ctx *ctx, const struct des_key *k, const st
             return CSU_E_NULL_POINTER;
         csu_err err = v->length == DES_CV_LEN ? mac_cv_read(k, m, v->data, &bad) : CSU_E_LENGTH;
         if (err != CSU_OK || bad)
-            return err != CSU_OK ? err : (*rs = 2036, CSU_OK);
+            return err != CSU_OK ? err : CSU_E_CHAIN_VECTOR;
     }
     return mac_update(m, q->text, q->len);
 }
 
 /* The MAC (ONLY, LAST) or the next chaining vector (FIRST, MIDDLE) of this call. */
 static csu_err mac_compute(struct fw_ctx *ctx, const struct des_key *k, const struct mac_req *q, uint8_t mac[8],
-                           uint8_t cv[DES_CV_LEN], uint32_t *rs)
+                           uint8_t cv[DES_CV_LEN])
 {
     struct mac_run m;
-    csu_err err = mac_process(ctx, k, q, &m, rs);
-    if (err == CSU_OK && *rs == 0) {
+    csu_err err = mac_process(ctx, k, q, &m);
+    if (err == CSU_OK) {
         if (q->seg == SEG_FIRST || q->seg == SEG_MIDDLE)
             err = mac_cv_write(k, &m, cv);
         else if (q->alg->pad == PAD_CMAC && q->seg == SEG_ONLY)
@@ -630,10 +615,9 @@ static csu_err mac_compute(struct fw_ctx *ctx, const struct des_key *k, const st
 static csu_err mac_verb(struct fw_ctx *ctx, bool verify)
 {
     struct mac_req q;
-    uint32_t rs = 0;
-    csu_err err = mac_request(ctx, &q, &rs);
-    if (err != CSU_OK || rs != 0)
-        return err != CSU_OK ? err : des_fail(ctx, 8, rs);
+    csu_err err = mac_request(ctx, &q);
+    if (err != CSU_OK)
+        return err;
     bool final = q.seg == SEG_ONLY || q.seg == SEG_LAST;
     const struct csu_wire_block *given = verify && final ? csu_wire_find(ctx->req, CSU_TAG_IN(4)) : NULL;
     if (verify && final && (!given || given->length != q.mac_len))
@@ -643,14 +627,12 @@ static csu_err mac_verb(struct fw_ctx *ctx, bool verify)
     if (err != CSU_OK)
         return err;
     uint8_t mac[8] = {0}, cv[DES_CV_LEN];
-    err = mac_compute(ctx, &k, &q, mac, cv, &rs);
+    err = mac_compute(ctx, &k, &q, mac, cv);
     des_key_wipe(&k);
-    if (err == CSU_OK && rs != 0) {
-        err = des_fail(ctx, 8, rs);
-    } else if (err == CSU_OK && given) {
+    if (err == CSU_OK && given) {
         /* Constant time over the whole requested length. */
         if (CRYPTO_memcmp(mac, given->data, q.mac_len) != 0)
-            err = des_fail(ctx, 4, 1);
+            err = CSU_W_VERIFY_FAILED;
     } else if (err == CSU_OK) {
         size_t n = final ? q.mac_len : DES_CV_LEN;
         uint8_t *out = fw_output(ctx, final ? CSU_TAG_OUT(1) : CSU_TAG_OUT(2), n);

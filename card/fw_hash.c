@@ -29,10 +29,6 @@
  * cards, but only these bytes are used. */
 #define OWH_VECTOR_LEN 128u
 
-/* 8/51: FIRST or MIDDLE text not a multiple of the block size (reference §2,
- * reliability targets §5.2 class 8); csu_err has no value for it yet. */
-#define OWH_RC_BLOCK 8u
-#define OWH_RS_BLOCK 51u
 
 enum owh_alg {
     ALG_SHA1,
@@ -113,13 +109,6 @@ struct owh_call {
     const struct csu_wire_block *vector; /* NULL when absent */
 };
 
-static csu_err owh_refuse(struct fw_ctx *ctx, uint32_t rc, uint32_t rs)
-{
-    ctx->rep.return_code = rc;
-    ctx->rep.reason_code = rs;
-    return CSU_OK;
-}
-
 static csu_err owh_parse(struct fw_ctx *ctx, struct owh_call *c)
 {
     struct csu_rule_result r;
@@ -197,7 +186,7 @@ static csu_err owh_first(struct fw_ctx *ctx, const struct owh_call *c, struct ca
         card_ctx_store(table, ctx->worker->drbg, CARD_CTX_KIND_HASH, (uint8_t)c->alg, md_ctx, free_md_ctx, vector);
     if (st != CARD_CTX_OK)
         EVP_MD_CTX_free(md_ctx);
-    return card_ctx_reply(ctx, st);
+    return card_ctx_reply(st);
 }
 
 /* The bytes after the sealed handle are zeros as the card wrote them: any
@@ -224,14 +213,14 @@ static csu_err owh_middle(struct fw_ctx *ctx, const struct owh_call *c, struct c
     struct card_ctx_lease lease;
     enum card_ctx_status st = owh_checkout(c, table, &lease);
     if (st != CARD_CTX_OK)
-        return card_ctx_reply(ctx, st);
+        return card_ctx_reply(st);
     uint8_t *vector = owh_vector_output(ctx);
     csu_err err = !vector ? CSU_E_NOMEM : !EVP_DigestUpdate(lease.obj, c->text, c->text_len) ? CSU_E_CRYPTO : CSU_OK;
     if (err != CSU_OK) { /* a half-fed context is useless: end the sequence */
         card_ctx_drop(table, &lease);
         return err;
     }
-    return card_ctx_reply(ctx, card_ctx_checkin(table, &lease, vector));
+    return card_ctx_reply(card_ctx_checkin(table, &lease, vector));
 }
 
 static csu_err owh_last(struct fw_ctx *ctx, const struct owh_call *c, struct card_ctx_table *table)
@@ -239,7 +228,7 @@ static csu_err owh_last(struct fw_ctx *ctx, const struct owh_call *c, struct car
     struct card_ctx_lease lease;
     enum card_ctx_status st = owh_checkout(c, table, &lease);
     if (st != CARD_CTX_OK)
-        return card_ctx_reply(ctx, st);
+        return card_ctx_reply(st);
     uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), c->digest_len);
     unsigned int n = 0;
     csu_err err = CSU_OK;
@@ -261,7 +250,7 @@ csu_err fw_csnbowh(struct fw_ctx *ctx)
     if (err != CSU_OK)
         return err;
     if (!owh_whole_blocks(&c))
-        return owh_refuse(ctx, OWH_RC_BLOCK, OWH_RS_BLOCK);
+        return CSU_E_TEXT_BLOCK; /* FIRST/MIDDLE must be whole blocks */
     if (c.segment == SEG_ONLY)
         return owh_only(ctx, &c);
     struct card_ctx_table *table = card_ctx_table_of(ctx->card, ctx->worker->drbg);

@@ -27,21 +27,6 @@
 #define SIG_MAX (2u * PKA_RSA_MAX_BYTES)
 #define PSS_SALT_FIELD 4u
 
-/*
- * Codes the shared table (csu_err.h) does not carry yet; answered directly
- * in the reply with no output blocks.  The lead may move them into the table.
- */
-static const struct csu_cca_code SIG_NOT_VERIFIED = {4, 429};
-static const struct csu_cca_code DECRYPT_BLOCK_INVALID = {8, 66};
-static const struct csu_cca_code NO_PRIVATE_KEY = {8, 2038};
-
-static csu_err answer(struct fw_ctx *ctx, struct csu_cca_code c)
-{
-    ctx->rep.return_code = (uint32_t)c.return_code;
-    ctx->rep.reason_code = (uint32_t)c.reason_code;
-    return CSU_OK;
-}
-
 /* ---- keys ------------------------------------------------------------------- */
 
 /* The APKA master key a token names (card_mk_find under the card's lock). */
@@ -337,7 +322,7 @@ csu_err fw_csnddsg(struct fw_ctx *ctx)
     size_t sig_len = sizeof(sig);
     err = load_key(ctx, CSU_TAG_IN(1), NEED_SIGN, &lk);
     if (err == CSU_OK && lk.no_private)
-        err = answer(ctx, NO_PRIVATE_KEY);
+        err = CSU_E_NO_PRIVATE_KEY;
     else if (err == CSU_OK && (err = sig_plan(&r, lk.alg, &plan)) == CSU_OK) {
         if (signature_length(&lk) > fw_out_capacity(ctx))
             err = CSU_E_LENGTH; /* before the expensive part */
@@ -461,7 +446,7 @@ csu_err fw_csnddsv(struct fw_ctx *ctx)
     if (err == CSU_OK)
         err = dsv_check(&lk, &plan, data, sig, &valid);
     if (err == CSU_OK && !valid)
-        answer(ctx, SIG_NOT_VERIFIED);
+        err = CSU_W_SIGNATURE_INVALID;
     else if (err == CSU_OK && lk.old)
         ctx->rep.reason_code = WARN_OLD_MK;
     unload_key(&lk);
@@ -603,10 +588,10 @@ csu_err fw_csndpkd(struct fw_ctx *ctx)
     size_t m_len = sizeof(m);
     err = load_key(ctx, CSU_TAG_IN(2), NEED_DECRYPT, &lk);
     if (err == CSU_OK && lk.no_private)
-        err = answer(ctx, NO_PRIVATE_KEY);
+        err = CSU_E_NO_PRIVATE_KEY;
     else if (err == CSU_OK && (err = rsa_key_only(&lk)) == CSU_OK) {
         if (!pkd_decrypt(&lk, &plan, ct, m, &m_len))
-            answer(ctx, DECRYPT_BLOCK_INVALID);
+            err = CSU_E_RSA_BLOCK;
         else if (m_len > fw_out_capacity(ctx))
             err = CSU_E_LENGTH;
         else
