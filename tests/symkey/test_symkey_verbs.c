@@ -547,7 +547,7 @@ static void rejections(void **state)
     kyt(gen, 2, t, v1, v2, &rc, &rs);
     EXPECT(8, 180, rc, rs); /* null token */
     /* Tampered AES key field (128-bit key: the padding block shows it). */
-    unsigned char a16[64];
+    unsigned char a16[64] = {0}; /* target: a null token, not stack bytes that may read as a label */
     unsigned char k[32];
     fips197_key(k);
     ckm("AES", k, 16, a16, &rc, &rs);
