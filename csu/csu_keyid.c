@@ -75,27 +75,6 @@ csu_err csu_label_check(const uint8_t label[CSU_LABEL_LEN])
     return (run == 0 || tokens > 7) ? CSU_E_LABEL_FORMAT : CSU_OK;
 }
 
-csu_err csu_keyid_token(const uint8_t *id, size_t id_len, const uint8_t **token, size_t *token_len)
-{
-    if (!id)
-        return CSU_E_NULL_POINTER;
-    if (id_len < 1)
-        return CSU_E_LENGTH;
-    enum csu_keyid_kind kind = csu_keyid_kind(id[0]);
-    if (kind == CSU_KEYID_INVALID)
-        return CSU_E_TOKEN_TYPE;
-    if (kind == CSU_KEYID_LABEL) {
-        if (id_len < CSU_LABEL_LEN)
-            return CSU_E_LENGTH;
-        csu_err err = csu_label_check(id);
-        return err != CSU_OK ? err : CSU_E_KEYSTORE_UNSET;
-    }
-    csu_err err = csu_token_length(id, id_len, token_len);
-    if (err == CSU_OK)
-        *token = id;
-    return err;
-}
-
 static const struct csu_keyid_backend *_Atomic backend;
 
 void csu_keyid_set_backend(const struct csu_keyid_backend *b) { backend = b; }
@@ -121,26 +100,84 @@ static csu_err resolve_label(enum csu_store store, const uint8_t *id, struct csu
     return CSU_OK;
 }
 
-csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out)
+/* A token identifier, used in place at its header's length. */
+static csu_err resolve_token(const uint8_t *id, size_t id_len, struct csu_keyid *out)
+{
+    if (id_len < 1)
+        return CSU_E_LENGTH;
+    if (csu_keyid_kind(id[0]) == CSU_KEYID_INVALID)
+        return CSU_E_TOKEN_TYPE;
+    csu_err err = csu_token_length(id, id_len, &out->length);
+    if (err == CSU_OK)
+        out->token = id;
+    return err;
+}
+
+static void reset(enum csu_store store, struct csu_keyid *out)
 {
     out->token = NULL;
     out->length = 0;
     out->is_label = false;
     out->store = store;
+}
+
+static bool is_label(const uint8_t *id, size_t id_len)
+{
+    return id_len >= 1 && csu_keyid_kind(id[0]) == CSU_KEYID_LABEL;
+}
+
+/* A label's syntax, before any store is opened. */
+static csu_err label_in(const uint8_t *id, size_t id_len)
+{
+    return id_len < CSU_LABEL_LEN ? CSU_E_LENGTH : csu_label_check(id);
+}
+
+csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out)
+{
+    reset(store, out);
     if (!id)
         return CSU_E_NULL_POINTER;
-    if (id_len >= 1 && csu_keyid_kind(id[0]) == CSU_KEYID_LABEL) {
-        if (id_len < CSU_LABEL_LEN)
-            return CSU_E_LENGTH;
-        csu_err err = csu_label_check(id);
-        return err != CSU_OK ? err : resolve_label(store, id, out);
-    }
-    return csu_keyid_token(id, id_len, &out->token, &out->length);
+    if (!is_label(id, id_len))
+        return resolve_token(id, id_len, out);
+    csu_err err = label_in(id, id_len);
+    return err != CSU_OK ? err : resolve_label(store, id, out);
+}
+
+/* The label is not in that store, or that store is not set up. */
+static bool absent(csu_err err)
+{
+    return err == CSU_E_LABEL_NOT_FOUND || err == CSU_E_KEYSTORE_UNSET || err == CSU_E_KEYSTORE_MISSING;
+}
+
+csu_err csu_keyid_resolve_either(enum csu_store first, enum csu_store second, const uint8_t *id, size_t id_len,
+                                 struct csu_keyid *out)
+{
+    csu_err err = csu_keyid_resolve(first, id, id_len, out);
+    if (!absent(err))
+        return err;
+    csu_keyid_release(out);
+    csu_err err2 = csu_keyid_resolve(second, id, id_len, out);
+    /* Neither store has it: "not found" says more than "the other store is not set up". */
+    if (absent(err2) && (err == CSU_E_LABEL_NOT_FOUND || err2 == CSU_E_LABEL_NOT_FOUND))
+        return CSU_E_LABEL_NOT_FOUND;
+    return err2;
+}
+
+csu_err csu_keyid_resolve_output(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out)
+{
+    reset(store, out);
+    if (!id)
+        return CSU_E_NULL_POINTER;
+    /* Clients pass uninitialised output buffers: only a well-formed label names a record. */
+    if (!is_label(id, id_len) || label_in(id, id_len) != CSU_OK)
+        return CSU_OK;
+    return resolve_label(store, id, out);
 }
 
 csu_err csu_keyid_write_back(const struct csu_keyid *k, const uint8_t *token, size_t length)
 {
-    if (!k->is_label)
+    /* Unchanged (RTCMK of a current key): no commit, the record keeps its update counter. */
+    if (!k->is_label || (length == k->length && memcmp(token, k->token, length) == 0))
         return CSU_OK;
     const struct csu_keyid_backend *b = backend;
     return b ? b->write(k->store, k->label, token, length) : CSU_E_KEYSTORE_UNSET;

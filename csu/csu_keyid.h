@@ -75,9 +75,29 @@ struct csu_keyid {
 csu_err csu_keyid_resolve(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out);
 
 /**
+ * As csu_keyid_resolve, for the verbs whose labels may live in two stores
+ * (CSNBKGN, CSNBKTC, CSNBKYT, CSNBKPI take DES and AES fixed-length
+ * tokens): a label absent from @p first (8/30, or that store is not set
+ * up) is looked for in @p second.
+ */
+csu_err csu_keyid_resolve_either(enum csu_store first, enum csu_store second, const uint8_t *id, size_t id_len,
+                                 struct csu_keyid *out);
+
+/**
+ * An identifier the verb only writes (a generated or imported key): a
+ * well-formed label names a record, which is read (it must exist: 8/30);
+ * anything else, a malformed label included, is the caller's buffer,
+ * overwritten whatever it holds (k.token is NULL then): clients pass
+ * uninitialised output buffers.
+ */
+csu_err csu_keyid_resolve_output(enum csu_store store, const uint8_t *id, size_t id_len, struct csu_keyid *out);
+
+/**
  * After a verb produced a new token for @p k: when @p k was a label,
  * write the token into its record (key generate into a label, RTCMK);
- * for a token identifier do nothing (the verb returns it to the caller).
+ * a token equal to the record's is not written (RTCMK of a current key
+ * leaves the record untouched).  For a token identifier do nothing (the
+ * verb returns it to the caller).
  */
 csu_err csu_keyid_write_back(const struct csu_keyid *k, const uint8_t *token, size_t length);
 
@@ -99,13 +119,5 @@ void csu_keyid_set_backend(const struct csu_keyid_backend *backend);
 
 /** Wipe a resolved identifier. */
 void csu_keyid_release(struct csu_keyid *k);
-
-/**
- * The token a key identifier designates.  A token is returned in place;
- * a label is looked up in key storage (not available yet: a well-formed
- * label answers 8/6007 "key-storage file not designated").
- * @param id_len bytes the caller passed (64 for the fixed-length verbs).
- */
-csu_err csu_keyid_token(const uint8_t *id, size_t id_len, const uint8_t **token, size_t *token_len);
 
 #endif

@@ -7,6 +7,7 @@
  * buffer's size as CSU_TAG_OUT_CAPACITY and copies OUT(1) back only when
  * the return code is below 8.
  */
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "csu_boundary.h"
@@ -26,30 +27,29 @@ static csu_err rule_args(const long *count, const unsigned char *rules)
     return (*count > 0 && !rules) ? CSU_E_NULL_POINTER : CSU_OK;
 }
 
-/* A key identifier the verb reads: a token (at its header's length) or a label. */
-static csu_err in_token(const long *length, const unsigned char *id, const uint8_t **tok, size_t *tok_len)
+/* A key identifier the verb reads: a token (at its header's length) or a label of @p store. */
+static csu_err in_key(enum csu_store store, const long *length, const unsigned char *id, struct csu_keyid *k)
 {
     if (!length || !id)
         return CSU_E_NULL_POINTER;
     if (*length < 1 || *length > (long)CSU_WIRE_MAX_FRAME)
         return CSU_E_LENGTH;
-    return csu_keyid_token(id, (size_t)*length, tok, tok_len);
+    return csu_keyid_resolve(store, id, (size_t)*length, k);
 }
 
 /*
- * A key identifier the verb writes.  A well-formed label would name a key
- * record (8/6007 until key storage exists); anything else is the caller's
- * buffer, whatever it holds.
+ * A key identifier the verb writes.  A label names an existing record of
+ * @p store, which receives the token; anything else is the caller's buffer,
+ * whatever it holds.
  */
-static csu_err out_identifier(const long *length, const unsigned char *id)
+static csu_err out_identifier(enum csu_store store, const long *length, const unsigned char *id,
+                              struct csu_keyid *k)
 {
     if (!length || !id)
         return CSU_E_NULL_POINTER;
     if (*length < 1)
         return CSU_E_LENGTH;
-    if (*length >= PKA_NAME_LEN && csu_keyid_kind(id[0]) == CSU_KEYID_LABEL && csu_label_check(id) == CSU_OK)
-        return CSU_E_KEYSTORE_UNSET;
-    return CSU_OK;
+    return csu_keyid_resolve_output(store, id, (size_t)*length, k);
 }
 
 /* Copy OUT(1) to the caller: it must fit the capacity the caller gave. */
@@ -80,6 +80,26 @@ static void pka_call(struct csu_wire_msg *req, long *return_code, long *reason_c
         err = token_reply(&rep, out_len, out);
     csu_set_reply(return_code, reason_code, &rep, err);
     csu_reply_free(&rep);
+}
+
+/*
+ * One round trip whose output token goes to (@p out_len, @p out), or, when
+ * @p k is a label, into its record (the caller's label and length stay).
+ */
+static void pka_call_key(struct csu_wire_msg *req, const struct csu_keyid *k, long *return_code,
+                         long *reason_code, long *out_len, unsigned char *out)
+{
+    if (!k->is_label) {
+        pka_call(req, return_code, reason_code, out_len, out);
+        return;
+    }
+    uint8_t tok[CSU_KEYID_MAX_TOKEN];
+    long len = (long)sizeof(tok);
+    pka_call(req, return_code, reason_code, &len, tok);
+    csu_err err = *return_code < 8 ? csu_keyid_write_back(k, tok, (size_t)len) : CSU_OK;
+    if (err != CSU_OK)
+        csu_set_err(return_code, reason_code, err);
+    OPENSSL_cleanse(tok, sizeof(tok));
 }
 
 /* Reserved length parameters: NULL or 0 (nothing else is served). */
@@ -157,27 +177,30 @@ void SECURITYAPI CSNDPKG(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     long regen_len = 0;
-    const uint8_t *skeleton = NULL;
-    size_t skeleton_len = 0;
+    struct csu_keyid skeleton = {0}, target = {0};
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
         err = csu_get_length(regeneration_data_length, 0, PKA_KVS_MAX, &regen_len);
     if (err == CSU_OK && regen_len > 0 && !regeneration_data)
         err = CSU_E_NULL_POINTER;
     if (err == CSU_OK)
-        err = in_token(skeleton_key_token_length, skeleton_key_token, &skeleton, &skeleton_len);
+        err = in_key(CSU_STORE_PKA, skeleton_key_token_length, skeleton_key_token, &skeleton);
+    /* A label: the generated key goes into that (existing) PKA key-storage record. */
     if (err == CSU_OK)
-        err = out_identifier(generated_key_identifier_length, generated_key_identifier);
-    if (err != CSU_OK) {
+        err = out_identifier(CSU_STORE_PKA, generated_key_identifier_length, generated_key_identifier, &target);
+    if (err == CSU_OK) {
+        struct csu_wire_msg req = {.op = CSU_OP_CSNDPKG, .rule_count = (uint16_t)*rule_array_count,
+                                   .rules = rule_array};
+        if (regen_len > 0)
+            csu_wire_add_block(&req, CSU_TAG_IN(1), regeneration_data, (size_t)regen_len);
+        csu_wire_add_block(&req, CSU_TAG_IN(2), skeleton.token, skeleton.length);
+        pka_call_key(&req, &target, return_code, reason_code, generated_key_identifier_length,
+                     generated_key_identifier);
+    } else {
         csu_set_err(return_code, reason_code, err);
-        return;
     }
-    struct csu_wire_msg req = {.op = CSU_OP_CSNDPKG, .rule_count = (uint16_t)*rule_array_count,
-                               .rules = rule_array};
-    if (regen_len > 0)
-        csu_wire_add_block(&req, CSU_TAG_IN(1), regeneration_data, (size_t)regen_len);
-    csu_wire_add_block(&req, CSU_TAG_IN(2), skeleton, skeleton_len);
-    pka_call(&req, return_code, reason_code, generated_key_identifier_length, generated_key_identifier);
+    csu_keyid_release(&skeleton);
+    csu_keyid_release(&target);
 }
 
 void SECURITYAPI CSNDPKI(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
@@ -188,25 +211,30 @@ void SECURITYAPI CSNDPKI(long *return_code, long *reason_code, long *exit_data_l
     (void)exit_data_length, (void)exit_data;
     if (!return_code || !reason_code)
         return;
-    const uint8_t *source = NULL;
-    size_t source_len = 0;
+    struct csu_keyid source = {0}, importer = {0}, target = {0};
     long importer_len = PKA_NAME_LEN;
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
-        err = in_token(source_key_token_length, source_key_token, &source, &source_len);
-    /* Clear sources need no importer (clients pass 64 x 00); a label would name one. */
+        err = in_key(CSU_STORE_PKA, source_key_token_length, source_key_token, &source);
+    /*
+     * Clear sources need no importer (clients pass 64 x 00) and the card takes
+     * none; a label must still name a DES key-storage record (8/32, 8/30).
+     */
     if (err == CSU_OK)
-        err = out_identifier(&importer_len, importer_key_identifier);
+        err = out_identifier(CSU_STORE_DES, &importer_len, importer_key_identifier, &importer);
+    csu_keyid_release(&importer);
     if (err == CSU_OK)
-        err = out_identifier(target_key_identifier_length, target_key_identifier);
-    if (err != CSU_OK) {
+        err = out_identifier(CSU_STORE_PKA, target_key_identifier_length, target_key_identifier, &target);
+    if (err == CSU_OK) {
+        struct csu_wire_msg req = {.op = CSU_OP_CSNDPKI, .rule_count = (uint16_t)*rule_array_count,
+                                   .rules = rule_array};
+        csu_wire_add_block(&req, CSU_TAG_IN(1), source.token, source.length);
+        pka_call_key(&req, &target, return_code, reason_code, target_key_identifier_length, target_key_identifier);
+    } else {
         csu_set_err(return_code, reason_code, err);
-        return;
     }
-    struct csu_wire_msg req = {.op = CSU_OP_CSNDPKI, .rule_count = (uint16_t)*rule_array_count,
-                               .rules = rule_array};
-    csu_wire_add_block(&req, CSU_TAG_IN(1), source, source_len);
-    pka_call(&req, return_code, reason_code, target_key_identifier_length, target_key_identifier);
+    csu_keyid_release(&source);
+    csu_keyid_release(&target);
 }
 
 void SECURITYAPI CSNDPKX(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
@@ -217,21 +245,40 @@ void SECURITYAPI CSNDPKX(long *return_code, long *reason_code, long *exit_data_l
     (void)exit_data_length, (void)exit_data;
     if (!return_code || !reason_code)
         return;
-    const uint8_t *source = NULL;
-    size_t source_len = 0;
+    struct csu_keyid source = {0};
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
-        err = in_token(source_key_identifier_length, source_key_identifier, &source, &source_len);
-    if (err == CSU_OK)
-        err = out_identifier(target_key_token_length, target_key_token);
-    if (err != CSU_OK) {
+        err = in_key(CSU_STORE_PKA, source_key_identifier_length, source_key_identifier, &source);
+    /* The target is a token buffer (reference §1.4), never a label. */
+    if (err == CSU_OK && (!target_key_token_length || !target_key_token))
+        err = CSU_E_NULL_POINTER;
+    if (err == CSU_OK && *target_key_token_length < 1)
+        err = CSU_E_LENGTH;
+    if (err == CSU_OK) {
+        struct csu_wire_msg req = {.op = CSU_OP_CSNDPKX, .rule_count = (uint16_t)*rule_array_count,
+                                   .rules = rule_array};
+        csu_wire_add_block(&req, CSU_TAG_IN(1), source.token, source.length);
+        pka_call(&req, return_code, reason_code, target_key_token_length, target_key_token);
+    } else {
         csu_set_err(return_code, reason_code, err);
-        return;
     }
-    struct csu_wire_msg req = {.op = CSU_OP_CSNDPKX, .rule_count = (uint16_t)*rule_array_count,
-                               .rules = rule_array};
-    csu_wire_add_block(&req, CSU_TAG_IN(1), source, source_len);
-    pka_call(&req, return_code, reason_code, target_key_token_length, target_key_token);
+    csu_keyid_release(&source);
+}
+
+/* True when the rule array holds RTNMK (refused for labels: host key storage uses RTCMK, reference §4.2). */
+static bool has_rtnmk(const long *count, const unsigned char *rules)
+{
+    static const unsigned char word[8] = {'R', 'T', 'N', 'M', 'K', ' ', ' ', ' '};
+    for (long i = 0; i < *count; i++) {
+        unsigned char w[8];
+        for (size_t j = 0; j < 8; j++) {
+            unsigned char c = rules[i * 8 + (long)j];
+            w[j] = c == 0 ? ' ' : (c >= 'a' && c <= 'z') ? (unsigned char)(c - 'a' + 'A') : c;
+        }
+        if (memcmp(w, word, 8) == 0)
+            return true;
+    }
+    return false;
 }
 
 void SECURITYAPI CSNDKTC(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
@@ -241,18 +288,20 @@ void SECURITYAPI CSNDKTC(long *return_code, long *reason_code, long *exit_data_l
     (void)exit_data_length, (void)exit_data;
     if (!return_code || !reason_code)
         return;
-    const uint8_t *tok = NULL;
-    size_t tok_len = 0;
+    struct csu_keyid k = {0};
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
-        err = in_token(key_id_length, key_id, &tok, &tok_len);
-    if (err != CSU_OK) {
+        err = in_key(CSU_STORE_PKA, key_id_length, key_id, &k);
+    if (err == CSU_OK && k.is_label && has_rtnmk(rule_array_count, rule_array))
+        err = CSU_E_RULE_KEYWORD;
+    if (err == CSU_OK) {
+        /* The request frame holds a copy, so the reply may overwrite key_id. */
+        struct csu_wire_msg req = {.op = CSU_OP_CSNDKTC, .rule_count = (uint16_t)*rule_array_count,
+                                   .rules = rule_array};
+        csu_wire_add_block(&req, CSU_TAG_IN(1), k.token, k.length);
+        pka_call_key(&req, &k, return_code, reason_code, key_id_length, key_id);
+    } else {
         csu_set_err(return_code, reason_code, err);
-        return;
     }
-    /* The request frame holds a copy, so the reply may overwrite key_id. */
-    struct csu_wire_msg req = {.op = CSU_OP_CSNDKTC, .rule_count = (uint16_t)*rule_array_count,
-                               .rules = rule_array};
-    csu_wire_add_block(&req, CSU_TAG_IN(1), tok, tok_len);
-    pka_call(&req, return_code, reason_code, key_id_length, key_id);
+    csu_keyid_release(&k);
 }

@@ -64,26 +64,50 @@ static csu_err rules_in(const long *count, const unsigned char *rules, long min,
     return CSU_OK;
 }
 
-/* The 64-byte token a key identifier designates (labels: key storage, 8/6007 for now). */
-static csu_err key_token(const unsigned char *id, const uint8_t **tok)
+/*
+ * The 64-byte token a key identifier designates.  A label is read from the
+ * store the verb says (@p aes: the AES store only), else from DES key storage
+ * and, when absent there, AES key storage (both hold fixed-length tokens).
+ */
+static csu_err fixed_key(const unsigned char *id, enum csu_store first, struct csu_keyid *k)
 {
-    size_t len = 0;
-    csu_err err = csu_keyid_token(id, TOKEN_LEN, tok, &len);
-    if (err == CSU_OK && len != TOKEN_LEN)
+    csu_err err = first == CSU_STORE_AES ? csu_keyid_resolve_either(CSU_STORE_AES, CSU_STORE_DES, id, TOKEN_LEN, k)
+                                         : csu_keyid_resolve_either(CSU_STORE_DES, CSU_STORE_AES, id, TOKEN_LEN, k);
+    if (err == CSU_OK && k->length != TOKEN_LEN)
         err = CSU_E_TOKEN_VERSION; /* a variable-length token where a fixed one belongs */
     return err;
 }
 
-/* An output-only key identifier: a label must be valid; any other content is overwritten. */
-static csu_err target_id(const unsigned char *id)
+/*
+ * An output key identifier: a well-formed label names an existing record
+ * (its token is in k, whatever its length); any other content is the
+ * caller's buffer, overwritten (k->token NULL).
+ */
+static csu_err target_id(const unsigned char *id, enum csu_store first, struct csu_keyid *k)
 {
-    if (!id)
-        return CSU_E_NULL_POINTER;
-    if (csu_keyid_kind(id[0]) != CSU_KEYID_LABEL)
-        return CSU_OK;
-    const uint8_t *tok;
-    size_t len;
-    return csu_keyid_token(id, TOKEN_LEN, &tok, &len);
+    if (!id || csu_keyid_kind(id[0]) != CSU_KEYID_LABEL || csu_label_check(id) != CSU_OK)
+        return csu_keyid_resolve_output(first, id, TOKEN_LEN, k); /* the caller's buffer */
+    csu_err err = fixed_key(id, first, k);
+    return err == CSU_E_TOKEN_VERSION ? CSU_OK : err; /* any record may receive the new token */
+}
+
+/* Where a verb's 64-byte output goes: the caller's buffer, or @p local for a label's record. */
+static unsigned char *out_buffer(const struct csu_keyid *k, unsigned char *caller, unsigned char *local)
+{
+    return k->is_label ? local : caller;
+}
+
+/*
+ * After the round trip: a label's record takes the new token (rc < 8 only).
+ * A failed write replaces the card's answer.
+ */
+static void write_back(const struct csu_keyid *k, const unsigned char *tok, long *return_code, long *reason_code)
+{
+    if (!k->is_label || *return_code >= 8)
+        return;
+    csu_err err = csu_keyid_write_back(k, tok, TOKEN_LEN);
+    if (err != CSU_OK)
+        csu_set_err(return_code, reason_code, err);
 }
 
 static bool add(struct csu_wire_msg *req, unsigned n, const void *data, size_t len)
@@ -192,6 +216,26 @@ void SECURITYAPI CSNBKTB(long *return_code, long *reason_code, long *exit_data_l
 
 /* ---- CSNBKGN ------------------------------------------------------------- */
 
+/* The store of a generated key's label: AES DATA keys in AES key storage, DES keys in DES (TOKEN: either). */
+static enum csu_store kgn_store(const unsigned char *key_type)
+{
+    return word_is(key_type, KW, "AESDATA") || word_is(key_type, KW, "AESTOKEN") ? CSU_STORE_AES : CSU_STORE_DES;
+}
+
+/*
+ * A generated key identifier: the caller's 64 bytes, or a label's record
+ * (the skeleton for TOKEN/AESTOKEN; a record of another length goes as a
+ * null token, which only TOKEN refuses, with 8/155).
+ */
+static csu_err kgn_target(const unsigned char *type, const unsigned char *id, struct csu_keyid *k,
+                          const uint8_t **send)
+{
+    static const uint8_t null_token[TOKEN_LEN];
+    csu_err err = target_id(id, kgn_store(type), k);
+    *send = !k->is_label ? id : k->length == TOKEN_LEN ? k->token : null_token;
+    return err;
+}
+
 void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
                          unsigned char *key_form, unsigned char *key_length, unsigned char *key_type_1,
                          unsigned char *key_type_2, unsigned char *KEK_key_identifier_1,
@@ -203,6 +247,8 @@ void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKGN};
+    struct csu_keyid k1 = {0}, k2 = {0};
+    const uint8_t *gen1 = NULL, *gen2 = NULL;
     csu_err err = CSU_OK;
     if (!key_form || !key_length || !key_type_1 || !generated_key_identifier_1)
         err = CSU_E_NULL_POINTER;
@@ -210,23 +256,29 @@ void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_l
     bool pair = err == CSU_OK && !word_is(key_form + 2, 2, "");
     if (err == CSU_OK && pair && (!key_type_2 || !generated_key_identifier_2))
         err = CSU_E_NULL_POINTER;
-    const uint8_t *tok;
-    if (err == CSU_OK && csu_keyid_kind(generated_key_identifier_1[0]) == CSU_KEYID_LABEL)
-        err = key_token(generated_key_identifier_1, &tok);
-    if (err == CSU_OK && pair && csu_keyid_kind(generated_key_identifier_2[0]) == CSU_KEYID_LABEL)
-        err = key_token(generated_key_identifier_2, &tok);
+    if (err == CSU_OK)
+        err = kgn_target(key_type_1, generated_key_identifier_1, &k1, &gen1);
+    if (err == CSU_OK && pair)
+        err = kgn_target(key_type_2, generated_key_identifier_2, &k2, &gen2);
     if (err == CSU_OK) {
         add(&req, 1, key_form, 4);
         add(&req, 2, key_length, KW);
         add(&req, 3, key_type_1, KW);
-        add(&req, 7, generated_key_identifier_1, TOKEN_LEN);
+        add(&req, 7, gen1, TOKEN_LEN);
         if (pair) {
             add(&req, 4, key_type_2, KW);
-            add(&req, 8, generated_key_identifier_2, TOKEN_LEN);
+            add(&req, 8, gen2, TOKEN_LEN);
         }
     }
-    round_trip(&req, err, return_code, reason_code, (struct out_spec){generated_key_identifier_1, TOKEN_LEN, true},
-               (struct out_spec){pair ? generated_key_identifier_2 : NULL, TOKEN_LEN, pair});
+    unsigned char tok1[TOKEN_LEN], tok2[TOKEN_LEN];
+    round_trip(&req, err, return_code, reason_code,
+               (struct out_spec){out_buffer(&k1, generated_key_identifier_1, tok1), TOKEN_LEN, true},
+               (struct out_spec){pair ? out_buffer(&k2, generated_key_identifier_2, tok2) : NULL, TOKEN_LEN, pair});
+    write_back(&k1, tok1, return_code, reason_code);
+    if (pair)
+        write_back(&k2, tok2, return_code, reason_code);
+    csu_keyid_release(&k1);
+    csu_keyid_release(&k2);
 }
 
 /* ---- CSNBCKM, CSNBCKI ---------------------------------------------------- */
@@ -239,6 +291,7 @@ void SECURITYAPI CSNBCKM(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBCKM};
+    struct csu_keyid k = {0};
     long zero = 0;
     csu_err err = rules_in(rule_array_count ? rule_array_count : &zero, rule_array, 0, 1, &req);
     long len = 0;
@@ -246,12 +299,16 @@ void SECURITYAPI CSNBCKM(long *return_code, long *reason_code, long *exit_data_l
         err = CSU_E_NULL_POINTER;
     if (err == CSU_OK)
         err = csu_get_length(clear_key_length, 0, 32, &len);
+    bool aes = err == CSU_OK && rule_has(req.rule_count, rule_array, "AES");
     if (err == CSU_OK)
-        err = target_id(target_key_identifier);
+        err = target_id(target_key_identifier, aes ? CSU_STORE_AES : CSU_STORE_DES, &k);
     if (err == CSU_OK)
         add(&req, 1, clear_key, (size_t)len);
-    round_trip(&req, err, return_code, reason_code, (struct out_spec){target_key_identifier, TOKEN_LEN, true},
-               NO_OUT);
+    unsigned char tok[TOKEN_LEN];
+    round_trip(&req, err, return_code, reason_code,
+               (struct out_spec){out_buffer(&k, target_key_identifier, tok), TOKEN_LEN, true}, NO_OUT);
+    write_back(&k, tok, return_code, reason_code);
+    csu_keyid_release(&k);
 }
 
 void SECURITYAPI CSNBCKI(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
@@ -261,18 +318,24 @@ void SECURITYAPI CSNBCKI(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBCKI};
-    csu_err err = clear_key ? target_id(target_key_identifier) : CSU_E_NULL_POINTER;
-    const uint8_t *tok = NULL;
-    /* An internal token as target lends its CV (e.g. a single-length DATA skeleton). */
-    if (err == CSU_OK && target_key_identifier[0] == 0x01)
-        err = key_token(target_key_identifier, &tok);
+    struct csu_keyid k = {0};
+    csu_err err = clear_key ? target_id(target_key_identifier, CSU_STORE_DES, &k) : CSU_E_NULL_POINTER;
+    /* An internal token as target (the caller's or the record's) lends its CV (e.g. a DATA skeleton). */
+    bool lends = err == CSU_OK && (k.is_label ? k.token : target_key_identifier)[0] == 0x01;
+    if (lends && !k.is_label)
+        err = fixed_key(target_key_identifier, CSU_STORE_DES, &k);
+    if (err == CSU_OK && lends && k.length != TOKEN_LEN)
+        err = CSU_E_TOKEN_VERSION;
     if (err == CSU_OK) {
         add(&req, 1, clear_key, 8);
-        if (tok)
-            add(&req, 2, tok, TOKEN_LEN);
+        if (lends)
+            add(&req, 2, k.token, TOKEN_LEN);
     }
-    round_trip(&req, err, return_code, reason_code, (struct out_spec){target_key_identifier, TOKEN_LEN, true},
-               NO_OUT);
+    unsigned char out[TOKEN_LEN];
+    round_trip(&req, err, return_code, reason_code,
+               (struct out_spec){out_buffer(&k, target_key_identifier, out), TOKEN_LEN, true}, NO_OUT);
+    write_back(&k, out, return_code, reason_code);
+    csu_keyid_release(&k);
 }
 
 /* ---- CSNBKPI ------------------------------------------------------------- */
@@ -294,19 +357,23 @@ void SECURITYAPI CSNBKPI(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKPI};
+    struct csu_keyid k = {0};
     csu_err err = rules_in(rule_array_count, rule_array, 1, 2, &req);
-    const uint8_t *tok = NULL;
     if (err == CSU_OK)
-        err = key_identifier ? key_token(key_identifier, &tok) : CSU_E_NULL_POINTER;
+        err = key_identifier ? fixed_key(key_identifier, CSU_STORE_DES, &k) : CSU_E_NULL_POINTER;
     bool takes_part = err == CSU_OK && !rule_has(*rule_array_count, rule_array, "COMPLETE");
     if (takes_part && !key_part)
         err = CSU_E_NULL_POINTER;
     if (err == CSU_OK) {
         if (takes_part)
-            add(&req, 1, key_part, des_token_key_length(tok));
-        add(&req, 2, tok, TOKEN_LEN);
+            add(&req, 1, key_part, des_token_key_length(k.token));
+        add(&req, 2, k.token, TOKEN_LEN);
     }
-    round_trip(&req, err, return_code, reason_code, (struct out_spec){key_identifier, TOKEN_LEN, true}, NO_OUT);
+    unsigned char tok[TOKEN_LEN];
+    round_trip(&req, err, return_code, reason_code,
+               (struct out_spec){out_buffer(&k, key_identifier, tok), TOKEN_LEN, true}, NO_OUT);
+    write_back(&k, tok, return_code, reason_code);
+    csu_keyid_release(&k);
 }
 
 /* ---- CSNBKYT ------------------------------------------------------------- */
@@ -334,15 +401,21 @@ void SECURITYAPI CSNBKYT(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKYT};
+    struct csu_keyid k = {0};
     csu_err err = rules_in(rule_array_count, rule_array, 1, 5, &req);
     size_t id_len = err == CSU_OK ? kyt_identifier_length(*rule_array_count, rule_array) : 0;
     bool verify = err == CSU_OK && rule_has(*rule_array_count, rule_array, "VERIFY");
+    /* SHA-256 and AES-MK name AES keys: their labels are looked for in AES key storage first. */
+    bool aes = err == CSU_OK && (rule_has(*rule_array_count, rule_array, "SHA-256") ||
+                                 rule_has(*rule_array_count, rule_array, "AES-MK"));
     /* value_1 carries data for the DES random-number method and the SYM/ASYM MK pattern only. */
     if (err == CSU_OK && (!value_2 || (id_len > 0 && !key_identifier)))
         err = CSU_E_NULL_POINTER;
     const uint8_t *tok = key_identifier;
-    if (err == CSU_OK && id_len == TOKEN_LEN)
-        err = key_token(key_identifier, &tok);
+    if (err == CSU_OK && id_len == TOKEN_LEN) {
+        err = fixed_key(key_identifier, aes ? CSU_STORE_AES : CSU_STORE_DES, &k);
+        tok = k.token;
+    }
     if (err == CSU_OK) {
         if (id_len)
             add(&req, 1, tok, id_len);
@@ -353,10 +426,16 @@ void SECURITYAPI CSNBKYT(long *return_code, long *reason_code, long *exit_data_l
     }
     round_trip(&req, err, return_code, reason_code, (struct out_spec){value_1, 8, false},
                (struct out_spec){verify ? NULL : value_2, 8, false});
+    csu_keyid_release(&k);
 }
 
 /* ---- CSNBKTC ------------------------------------------------------------- */
 
+/*
+ * RTCMK on a label rewrites the record (unless the key was already current:
+ * the record is left as it is, 0/0).  RTNMK on a label is refused (8/33):
+ * host key storage follows the RTCMK model, reference §4.2.
+ */
 void SECURITYAPI CSNBKTC(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
                          long *rule_array_count, unsigned char *rule_array, unsigned char *key_identifier)
 {
@@ -364,11 +443,19 @@ void SECURITYAPI CSNBKTC(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKTC};
+    struct csu_keyid k = {0};
     csu_err err = rules_in(rule_array_count, rule_array, 1, 2, &req);
-    const uint8_t *tok = NULL;
+    bool aes = err == CSU_OK && rule_has(*rule_array_count, rule_array, "AES");
     if (err == CSU_OK)
-        err = key_identifier ? key_token(key_identifier, &tok) : CSU_E_NULL_POINTER;
+        err = key_identifier ? fixed_key(key_identifier, aes ? CSU_STORE_AES : CSU_STORE_DES, &k)
+                             : CSU_E_NULL_POINTER;
+    if (err == CSU_OK && k.is_label && rule_has(*rule_array_count, rule_array, "RTNMK"))
+        err = CSU_E_RULE_KEYWORD;
     if (err == CSU_OK)
-        add(&req, 1, tok, TOKEN_LEN);
-    round_trip(&req, err, return_code, reason_code, (struct out_spec){key_identifier, TOKEN_LEN, true}, NO_OUT);
+        add(&req, 1, k.token, TOKEN_LEN);
+    unsigned char tok[TOKEN_LEN];
+    round_trip(&req, err, return_code, reason_code,
+               (struct out_spec){out_buffer(&k, key_identifier, tok), TOKEN_LEN, true}, NO_OUT);
+    write_back(&k, tok, return_code, reason_code);
+    csu_keyid_release(&k);
 }

@@ -80,28 +80,84 @@ static csu_err key_in(const long *bits, const unsigned char *key, uint16_t bits_
     return err;
 }
 
-/* The token a (length, identifier) pair designates, sent as @p tag. */
-static csu_err token_in(const long *len, const unsigned char *id, uint16_t tag, struct csu_wire_msg *req)
+/* True when the 8-byte keyword @p w is @p kw (NUL as blank, case folded, as the card reads it). */
+static bool word_is(const unsigned char *w, const char *kw)
+{
+    uint8_t padded[CSU_RULE_WORD];
+    csu_rules_put_word(padded, kw);
+    for (size_t i = 0; i < CSU_RULE_WORD; i++) {
+        unsigned char c = w[i] == 0 ? ' ' : (w[i] >= 'a' && w[i] <= 'z') ? (unsigned char)(w[i] - 'a' + 'A') : w[i];
+        if (c != padded[i])
+            return false;
+    }
+    return true;
+}
+
+/* Labels of AES and HMAC keys live in AES key storage; DES (KYT2, KTC2 for TR-31) in DES key storage. */
+static enum csu_store v5_store(const struct csu_wire_msg *req)
+{
+    for (uint16_t i = 0; i < req->rule_count; i++)
+        if (word_is(req->rules + (size_t)CSU_RULE_WORD * i, "DES"))
+            return CSU_STORE_DES;
+    return CSU_STORE_AES;
+}
+
+/* The token a (length, identifier) pair designates (a label: its record), sent as @p tag. */
+static csu_err token_in(const long *len, const unsigned char *id, uint16_t tag, struct csu_keyid *k,
+                        struct csu_wire_msg *req)
 {
     long n;
     if (!len || !id)
         return CSU_E_NULL_POINTER;
     csu_err err = csu_get_length(len, 0, V5_MAX_BUFFER, &n);
-    const uint8_t *tok = NULL;
-    size_t tok_len = 0;
     if (err == CSU_OK)
-        err = csu_keyid_token(id, (size_t)n, &tok, &tok_len);
-    if (err == CSU_OK && !csu_wire_add_block(req, tag, tok, tok_len))
+        err = csu_keyid_resolve(v5_store(req), id, (size_t)n, k);
+    if (err == CSU_OK && !csu_wire_add_block(req, tag, k->token, k->length))
         err = CSU_E_INTERNAL;
     return err;
 }
 
-/* The caller's output capacity: its buffer length (NULL length counts as 0). */
-static csu_err capacity_in(const long *len, uint16_t tag, uint8_t store[4], struct csu_wire_msg *req)
+/*
+ * The output capacity: the caller's buffer length (NULL length counts as 0),
+ * or the largest record when the token goes into a label's record.
+ */
+static csu_err capacity_in(const long *len, const struct csu_keyid *k, uint16_t tag, uint8_t store[4],
+                           struct csu_wire_msg *req)
 {
-    long n;
-    csu_err err = csu_get_length(len, 0, V5_MAX_BUFFER, &n);
+    long n = CSU_KEYID_MAX_TOKEN;
+    csu_err err = k && k->is_label ? CSU_OK : csu_get_length(len, 0, V5_MAX_BUFFER, &n);
     return err == CSU_OK ? u32_in((uint32_t)n, store, tag, req) : err;
+}
+
+/*
+ * A token output for a label: the reply is taken into this buffer, then
+ * written into the record; the caller's identifier (the label) and its
+ * length are left as they are.
+ */
+struct label_out {
+    long len;
+    unsigned char tok[CSU_KEYID_MAX_TOKEN];
+};
+
+static long *out_len(const struct csu_keyid *k, long *caller, struct label_out *o)
+{
+    o->len = (long)sizeof(o->tok);
+    return k->is_label ? &o->len : caller;
+}
+
+static unsigned char *out_buf(const struct csu_keyid *k, unsigned char *caller, struct label_out *o)
+{
+    return k->is_label ? o->tok : caller;
+}
+
+/* After the round trip: a label's record takes the new token (rc < 8 only); a failed write is the answer. */
+static void write_back(const struct csu_keyid *k, const struct label_out *o, long *return_code, long *reason_code)
+{
+    if (!k->is_label || *return_code >= 8)
+        return;
+    csu_err err = csu_keyid_write_back(k, o->tok, (size_t)o->len);
+    if (err != CSU_OK)
+        csu_set_err(return_code, reason_code, err);
 }
 
 /* A token output checks before anything is written: present, a v5 token whose header length is its length, fits. */
@@ -169,7 +225,7 @@ void SECURITYAPI CSNBKTB2(long *return_code, long *reason_code, long *exit_data_
     if (err == CSU_OK)
         err = data_in(user_associated_data_length, user_associated_data, V5_MAX_UAD, CSU_TAG_IN(4), &req);
     if (err == CSU_OK)
-        err = capacity_in(target_key_token_length, CSU_TAG_OUT_CAPACITY, capacity, &req);
+        err = capacity_in(target_key_token_length, NULL, CSU_TAG_OUT_CAPACITY, capacity, &req);
     if (err != CSU_OK) {
         csu_set_err(return_code, reason_code, err);
         return;
@@ -177,34 +233,22 @@ void SECURITYAPI CSNBKTB2(long *return_code, long *reason_code, long *exit_data_
     call_token_verb(&req, return_code, reason_code, target_key_token_length, target_key_token);
 }
 
-/* True when the 8-byte keyword @p w is @p kw (NUL as blank, case folded, as the card reads it). */
-static bool word_is(const unsigned char *w, const char *kw)
-{
-    uint8_t padded[CSU_RULE_WORD];
-    csu_rules_put_word(padded, kw);
-    for (size_t i = 0; i < CSU_RULE_WORD; i++) {
-        unsigned char c = w[i] == 0 ? ' ' : (w[i] >= 'a' && w[i] <= 'z') ? (unsigned char)(w[i] - 'a' + 'A') : w[i];
-        if (c != padded[i])
-            return false;
-    }
-    return true;
-}
-
 /* One generated key's inputs: key type, skeleton (for TOKEN), capacity. */
 static csu_err kgn2_key_in(unsigned i, const unsigned char *key_type, const long *gen_len,
-                           const unsigned char *gen, uint8_t capacity[4], struct csu_wire_msg *req)
+                           const unsigned char *gen, struct csu_keyid *k, uint8_t capacity[4],
+                           struct csu_wire_msg *req)
 {
     if (!key_type)
         return CSU_E_NULL_POINTER;
     if (!gen_len || !gen)
         return CSU_E_NULL_POINTER;
     csu_err err = csu_wire_add_block(req, CSU_TAG_IN(1 + i), key_type, 8) ? CSU_OK : CSU_E_INTERNAL;
-    /* TOKEN: the skeleton is the input; otherwise a label names where the key goes. */
+    /* TOKEN: the skeleton is the input (a label's record holds it); otherwise a label names where the key goes. */
     bool label = *gen_len > 0 && csu_keyid_kind(gen[0]) == CSU_KEYID_LABEL;
     if (err == CSU_OK && (word_is(key_type, "TOKEN") || label))
-        err = token_in(gen_len, gen, CSU_TAG_IN(7 + i), req);
+        err = token_in(gen_len, gen, CSU_TAG_IN(7 + i), k, req);
     if (err == CSU_OK)
-        err = capacity_in(gen_len, CSU_TAG_IN(9 + i), capacity, req);
+        err = capacity_in(gen_len, k, CSU_TAG_IN(9 + i), capacity, req);
     return err;
 }
 
@@ -255,6 +299,7 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKGN2};
+    struct csu_keyid k1 = {0}, k2 = {0};
     uint8_t bits[4], cap1[4], cap2[4];
     long nbits;
     csu_err err = rules_in(rule_array_count, rule_array, &req);
@@ -264,9 +309,11 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
     if (err == CSU_OK)
         err = u32_in((uint32_t)nbits, bits, CSU_TAG_IN(1), &req);
     if (err == CSU_OK)
-        err = kgn2_key_in(1, key_type_1, generated_key_identifier_1_length, generated_key_identifier_1, cap1, &req);
+        err = kgn2_key_in(1, key_type_1, generated_key_identifier_1_length, generated_key_identifier_1, &k1, cap1,
+                          &req);
     if (err == CSU_OK && two)
-        err = kgn2_key_in(2, key_type_2, generated_key_identifier_2_length, generated_key_identifier_2, cap2, &req);
+        err = kgn2_key_in(2, key_type_2, generated_key_identifier_2_length, generated_key_identifier_2, &k2, cap2,
+                          &req);
     if (err == CSU_OK)
         err = data_in(key_name_1_length, key_name_1, V5_NAME_LEN, CSU_TAG_IN(4), &req);
     if (err == CSU_OK)
@@ -275,18 +322,35 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
         err = data_in(key_name_2_length, key_name_2, V5_NAME_LEN, CSU_TAG_IN(5), &req);
     if (err == CSU_OK && two)
         err = data_in(user_associated_data_2_length, user_associated_data_2, V5_MAX_UAD, CSU_TAG_IN(7), &req);
+    struct label_out o1, o2;
     struct csu_reply rep;
     if (err == CSU_OK)
         err = csu_call(&req, &rep);
     if (err != CSU_OK) {
         csu_set_err(return_code, reason_code, err);
-        return;
+    } else {
+        if (csu_reply_has_output(&rep))
+            err = kgn2_out(&rep, out_len(&k1, generated_key_identifier_1_length, &o1),
+                           out_buf(&k1, generated_key_identifier_1, &o1),
+                           out_len(&k2, generated_key_identifier_2_length, &o2),
+                           out_buf(&k2, generated_key_identifier_2, &o2), two);
+        csu_set_reply(return_code, reason_code, &rep, err);
+        csu_reply_free(&rep);
+        write_back(&k1, &o1, return_code, reason_code);
+        if (two)
+            write_back(&k2, &o2, return_code, reason_code);
     }
-    if (csu_reply_has_output(&rep))
-        err = kgn2_out(&rep, generated_key_identifier_1_length, generated_key_identifier_1,
-                       generated_key_identifier_2_length, generated_key_identifier_2, two);
-    csu_set_reply(return_code, reason_code, &rep, err);
-    csu_reply_free(&rep);
+    csu_keyid_release(&k1);
+    csu_keyid_release(&k2);
+}
+
+/* A verb that rewrites the key it is given: the token back to the caller, or into the label's record. */
+static void call_key_verb(const struct csu_wire_msg *req, const struct csu_keyid *k, long *return_code,
+                          long *reason_code, long *len, unsigned char *buf)
+{
+    struct label_out o;
+    call_token_verb(req, return_code, reason_code, out_len(k, len, &o), out_buf(k, buf, &o));
+    write_back(k, &o, return_code, reason_code);
 }
 
 void SECURITYAPI CSNBKPI2(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
@@ -298,19 +362,33 @@ void SECURITYAPI CSNBKPI2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKPI2};
+    struct csu_keyid k = {0};
     uint8_t bits[4], capacity[4];
     csu_err err = rules_in(rule_array_count, rule_array, &req);
     if (err == CSU_OK)
         err = key_in(clear_key_part_length, clear_key_part, CSU_TAG_IN(1), CSU_TAG_IN(2), bits, &req);
     if (err == CSU_OK)
-        err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(3), &req);
+        err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(3), &k, &req);
     if (err == CSU_OK)
-        err = capacity_in(key_identifier_length, CSU_TAG_OUT_CAPACITY, capacity, &req);
-    if (err != CSU_OK) {
+        err = capacity_in(key_identifier_length, &k, CSU_TAG_OUT_CAPACITY, capacity, &req);
+    if (err != CSU_OK)
         csu_set_err(return_code, reason_code, err);
-        return;
-    }
-    call_token_verb(&req, return_code, reason_code, key_identifier_length, key_identifier);
+    else
+        call_key_verb(&req, &k, return_code, reason_code, key_identifier_length, key_identifier);
+    csu_keyid_release(&k);
+}
+
+/* The pattern made (GENERATE) back to the caller: it must fit @p cap. */
+static csu_err kyt2_out(const struct csu_reply *rep, long cap, long *vp_len, unsigned char *vp)
+{
+    const struct csu_wire_block *out = csu_wire_find(&rep->msg, CSU_TAG_OUT(1));
+    if (!csu_reply_has_output(rep) || !out)
+        return CSU_OK;
+    if ((long)out->length > cap)
+        return CSU_E_REPLY;
+    memcpy(vp, out->data, out->length);
+    *vp_len = (long)out->length;
+    return CSU_OK;
 }
 
 void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
@@ -328,6 +406,7 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKYT2};
+    struct csu_keyid k = {0};
     uint8_t capacity[4];
     long vp_len = 0;
     csu_err err = rules_in(rule_array_count, rule_array, &req);
@@ -336,7 +415,7 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
     if (err == CSU_OK)
         err = csu_get_length(verification_pattern_length, 0, V5_MAX_BUFFER, &vp_len);
     if (err == CSU_OK)
-        err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(1), &req);
+        err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(1), &k, &req);
     /* The pattern to VERIFY; with GENERATE the card ignores it. */
     if (err == CSU_OK && vp_len > 0 &&
         !csu_wire_add_block(&req, CSU_TAG_IN(2), verification_pattern, (size_t)(vp_len < V5_MAX_VP ? vp_len : V5_MAX_VP)))
@@ -346,23 +425,17 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
     struct csu_reply rep;
     if (err == CSU_OK)
         err = csu_call(&req, &rep);
+    csu_keyid_release(&k);
     if (err != CSU_OK) {
         csu_set_err(return_code, reason_code, err);
         return;
     }
-    const struct csu_wire_block *out = csu_wire_find(&rep.msg, CSU_TAG_OUT(1));
-    if (csu_reply_has_output(&rep) && out) {
-        if ((long)out->length > vp_len) {
-            err = CSU_E_REPLY;
-        } else {
-            memcpy(verification_pattern, out->data, out->length);
-            *verification_pattern_length = (long)out->length;
-        }
-    }
+    err = kyt2_out(&rep, vp_len, verification_pattern_length, verification_pattern);
     csu_set_reply(return_code, reason_code, &rep, err);
     csu_reply_free(&rep);
 }
 
+/* RTCMK on a label rewrites its record (not when already current); RTNMK on a label: 8/33 (reference §4.2). */
 void SECURITYAPI CSNBKTC2(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
                           long *rule_array_count, unsigned char *rule_array, long *key_identifier_length,
                           unsigned char *key_identifier)
@@ -372,15 +445,19 @@ void SECURITYAPI CSNBKTC2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKTC2};
+    struct csu_keyid k = {0};
     uint8_t capacity[4];
     csu_err err = rules_in(rule_array_count, rule_array, &req);
     if (err == CSU_OK)
-        err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(1), &req);
+        err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(1), &k, &req);
+    for (uint16_t i = 0; err == CSU_OK && k.is_label && i < req.rule_count; i++)
+        if (word_is(req.rules + (size_t)CSU_RULE_WORD * i, "RTNMK"))
+            err = CSU_E_RULE_KEYWORD;
     if (err == CSU_OK)
-        err = capacity_in(key_identifier_length, CSU_TAG_OUT_CAPACITY, capacity, &req);
-    if (err != CSU_OK) {
+        err = capacity_in(key_identifier_length, &k, CSU_TAG_OUT_CAPACITY, capacity, &req);
+    if (err != CSU_OK)
         csu_set_err(return_code, reason_code, err);
-        return;
-    }
-    call_token_verb(&req, return_code, reason_code, key_identifier_length, key_identifier);
+    else
+        call_key_verb(&req, &k, return_code, reason_code, key_identifier_length, key_identifier);
+    csu_keyid_release(&k);
 }

@@ -26,16 +26,16 @@ static const struct {
 } err_table[KS_ERR_COUNT_] = {
     [KS_OK] = {0, 0, CSU_OK, "ok"},
     [KS_NOT_FOUND] = {8, 30, CSU_E_LABEL_NOT_FOUND, "no record with that label"},
-    [KS_EXISTS] = {8, 44, CSU_E_DATA, "a record with that label exists"},
+    [KS_EXISTS] = {8, 44, CSU_E_LABEL_EXISTS, "a record with that label exists"},
     [KS_LABEL] = {8, 32, CSU_E_LABEL_FORMAT, "key label format invalid"},
     [KS_UNSET] = {8, 6007, CSU_E_KEYSTORE_UNSET, "key-storage file not designated"},
-    [KS_NOT_INIT] = {8, 6008, CSU_E_KEYSTORE_UNSET, "key-storage file missing or not initialised"},
-    [KS_NOT_NULL] = {8, 44, CSU_E_DATA, "record holds a key (CHECK)"},
-    [KS_NO_MATCH] = {4, 158, CSU_E_LABEL_NOT_FOUND, "no record matched the pattern"},
-    [KS_BAD_RECORD] = {8, 192, CSU_E_TOKEN_CONSISTENCY, "record integrity check failed"},
+    [KS_NOT_INIT] = {8, 6008, CSU_E_KEYSTORE_MISSING, "key-storage file missing or not initialised"},
+    [KS_NOT_NULL] = {8, 44, CSU_E_LABEL_EXISTS, "record holds a key (CHECK)"},
+    [KS_NO_MATCH] = {4, 158, CSU_W_NO_MATCH, "no record matched the pattern"},
+    [KS_BAD_RECORD] = {8, 192, CSU_E_RECORD_CHECK, "record integrity check failed"},
     [KS_LENGTH] = {8, 72, CSU_E_LENGTH, "length invalid"},
     [KS_TOKEN] = {8, 181, CSU_E_TOKEN_TYPE, "not a key token"},
-    [KS_IO] = {12, 197, CSU_E_INTERNAL, "key-storage I/O error"},
+    [KS_IO] = {12, 197, CSU_E_KEYSTORE_IO, "key-storage I/O error"},
     [KS_NOMEM] = {12, 324, CSU_E_NOMEM, "memory exhausted"},
 };
 
@@ -225,7 +225,8 @@ static int body_create(struct ks_env *e, MDB_txn *t, void *arg)
     r->created = r->updated = now_seconds();
     r->seq = 1;
     r->token_len = o->token_len;
-    memcpy(r->token, o->token, o->token_len);
+    if (o->token_len) /* a null record may come with no token pointer */
+        memcpy(r->token, o->token, o->token_len);
     return store_rec(e, t, o, MDB_NOOVERWRITE);
 }
 
@@ -245,7 +246,8 @@ static int body_write(struct ks_env *e, MDB_txn *t, void *arg)
     o->rec->updated = now_seconds();
     o->rec->seq++;
     o->rec->token_len = o->token_len;
-    memcpy(o->rec->token, o->token, o->token_len);
+    if (o->token_len)
+        memcpy(o->rec->token, o->token, o->token_len);
     return store_rec(e, t, o, 0);
 }
 
