@@ -55,6 +55,10 @@ static csu_err (*const handlers[CSU_OP_COUNT_])(struct fw_ctx *) = {
     [CSU_OP_CSNDPKE] = fw_csndpke,
     [CSU_OP_CSNDPKD] = fw_csndpkd,
     [CSU_OP_CSNBKSI] = fw_csnbksi,
+    [CSU_OP_CSNDSYX] = fw_csndsyx,
+    [CSU_OP_CSNDSYI] = fw_csndsyi,
+    [CSU_OP_CSNDSYI2] = fw_csndsyi2,
+    [CSU_OP_CSNDEDH] = fw_csndedh,
 };
 
 /* mkdir -p, every created level 0700: only the card reads its state. */

@@ -139,6 +139,10 @@ csu_err fw_csnddsv(struct fw_ctx *ctx);
 csu_err fw_csndpke(struct fw_ctx *ctx);
 csu_err fw_csndpkd(struct fw_ctx *ctx);
 csu_err fw_csnbksi(struct fw_ctx *ctx); /* fw_keystore.c */
+csu_err fw_csndsyx(struct fw_ctx *ctx); /* fw_keyxport.c */
+csu_err fw_csndsyi(struct fw_ctx *ctx);
+csu_err fw_csndsyi2(struct fw_ctx *ctx);
+csu_err fw_csndedh(struct fw_ctx *ctx); /* fw_ecdh.c */
 
 /* Persistent state (card_state.c). */
 csu_err card_state_load(const char *dir, struct card_state *st);

@@ -47,6 +47,10 @@ static const char *const op_names[CSU_OP_COUNT_] = {
     [CSU_OP_CSNDPKE] = "CSNDPKE",
     [CSU_OP_CSNDPKD] = "CSNDPKD",
     [CSU_OP_CSNBKSI] = "CSNBKSI",
+    [CSU_OP_CSNDSYX] = "CSNDSYX",
+    [CSU_OP_CSNDSYI] = "CSNDSYI",
+    [CSU_OP_CSNDSYI2] = "CSNDSYI2",
+    [CSU_OP_CSNDEDH] = "CSNDEDH",
 };
 
 const char *csu_op_name(uint16_t op)

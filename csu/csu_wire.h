@@ -92,6 +92,10 @@ enum csu_op {
     CSU_OP_CSNDPKE = 36,
     CSU_OP_CSNDPKD = 37,
     CSU_OP_CSNBKSI = 38,
+    CSU_OP_CSNDSYX = 39,
+    CSU_OP_CSNDSYI = 40,
+    CSU_OP_CSNDSYI2 = 41,
+    CSU_OP_CSNDEDH = 42,
     CSU_OP_COUNT_
 };
 

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Placeholder: replaced by the family's card half. */
+#include "card_internal.h"
+
+csu_err fw_csndsyx(struct fw_ctx *ctx)
+{
+    (void)ctx;
+    return CSU_E_UNAVAILABLE;
+}
+
+csu_err fw_csndsyi(struct fw_ctx *ctx)
+{
+    (void)ctx;
+    return CSU_E_UNAVAILABLE;
+}
+
+csu_err fw_csndsyi2(struct fw_ctx *ctx)
+{
+    (void)ctx;
+    return CSU_E_UNAVAILABLE;
+}
+
