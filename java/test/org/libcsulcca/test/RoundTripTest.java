@@ -20,8 +20,8 @@ import org.libcsulcca.KeyRecord;
 
 /**
  * One round trip per verb family between Java and C (jni_c_peer) on the same
- * card.  A family whose verbs the C library answers 8/335 (not implemented
- * yet) is skipped through an assumption, so the test follows the library.
+ * card.  A family whose verbs the C library answers 8/335 (still pending in
+ * docs/verbs.md) is skipped through an assumption, so the test follows the library.
  */
 public class RoundTripTest {
     private static Card card;
@@ -38,7 +38,7 @@ public class RoundTripTest {
         card.close();
     }
 
-    /** Run a Java step; 8/335 skips the test (the verb is not implemented yet). */
+    /** Run a Java step; 8/335 skips the test (the verb is pending in docs/verbs.md). */
     private static <T> T java(java.util.function.Supplier<T> step) {
         try {
             return step.get();
