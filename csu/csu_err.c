@@ -72,6 +72,7 @@ static const struct err_entry err_table[CSU_E_COUNT_] = {
     [CSU_W_NO_MATCH] = {4, 158, "no key records matched"},
     [CSU_W_VERIFY_FAILED] = {4, 1, "verification failed"},
     [CSU_W_SIGNATURE_INVALID] = {4, 429, "digital signature not verified"},
+    [CSU_E_ECC_CURVE_MISMATCH] = {8, 2158, "ECC keys on different curves"},
     [CSU_E_UNAVAILABLE] = {8, 335, "function not available in this environment"},
     [CSU_E_DEV_ALLOCATED] = {8, 6000, "a device is already allocated"},
     [CSU_E_DEV_NONE] = {8, 6001, "no device allocated"},

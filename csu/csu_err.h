@@ -78,6 +78,7 @@ typedef enum csu_err {
     CSU_W_NO_MATCH, /**< no key records matched (4/158) */
     CSU_W_VERIFY_FAILED, /**< verification failed (4/1) */
     CSU_W_SIGNATURE_INVALID, /**< digital signature not verified (4/429) */
+    CSU_E_ECC_CURVE_MISMATCH, /**< keys on different curves (8/2158) */
     CSU_E_UNAVAILABLE,      /**< verb not available here              8/335  */
     CSU_E_DEV_ALLOCATED,    /**< a device is already allocated        8/6000 */
     CSU_E_DEV_NONE,         /**< no device allocated                  8/6001 */
