@@ -2,6 +2,7 @@
 /* Card life cycle, workers and request dispatch (interface in card.h). */
 #include "card_internal.h"
 #include "card_ctx.h"
+#include "card_keycache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,6 +84,45 @@ static csu_err make_state_dir(const char *dir)
     return CSU_OK;
 }
 
+/* "off", "ENTRIES" or "ENTRIES,BYTES" (decimal); false when malformed. */
+static bool parse_cache_spec(const char *spec, size_t *entries, size_t *bytes)
+{
+    if (strcmp(spec, "off") == 0 || strcmp(spec, "OFF") == 0) {
+        *entries = *bytes = 0;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long e = strtoull(spec, &end, 10);
+    if (errno || end == spec || (*end != '\0' && *end != ','))
+        return false;
+    unsigned long long b = KC_DEFAULT_BYTES;
+    if (*end == ',') {
+        const char *p = end + 1;
+        b = strtoull(p, &end, 10);
+        if (errno || end == p || *end != '\0')
+            return false;
+    }
+    *entries = (size_t)e;
+    *bytes = (size_t)b;
+    return true;
+}
+
+/* The cache the options (or CSU_CARD_KEY_CACHE, or the defaults) ask for. */
+static csu_err open_keycache(const struct card_options *opts, struct card_keycache **out)
+{
+    size_t entries = KC_DEFAULT_ENTRIES, bytes = KC_DEFAULT_BYTES;
+    const char *spec = getenv("CSU_CARD_KEY_CACHE");
+    if (opts->key_cache_set) {
+        entries = opts->key_cache_entries;
+        bytes = opts->key_cache_bytes;
+    } else if (spec && *spec && !parse_cache_spec(spec, &entries, &bytes)) {
+        entries = KC_DEFAULT_ENTRIES; /* a malformed variable is ignored, not fatal */
+        bytes = KC_DEFAULT_BYTES;
+    }
+    return card_keycache_new(entries, bytes, out);
+}
+
 /* Runs the KATs, then waits out the configured extra POST time. */
 static void *post_main(void *arg)
 {
@@ -147,6 +187,8 @@ csu_err card_open(const struct card_options *opts, struct card **out)
         return err;
     }
     err = card_ctx_table_new(NULL, NULL, &card->ctx_table);
+    if (err == CSU_OK)
+        err = open_keycache(opts, &card->keycache);
     if (err != CSU_OK) {
         free(card->state_dir);
         card->state_dir = NULL; /* nothing changed: nothing to save */
@@ -181,6 +223,7 @@ void card_close(struct card *card)
     close(card->lock_fd);
     if (card->ctx_table)
         card_ctx_table_free(card->ctx_table);
+    card_keycache_free(card->keycache); /* wipes every entry */
     OPENSSL_cleanse(card, sizeof(*card));
     free(card);
 }
@@ -327,7 +370,10 @@ csu_err card_process(struct card_worker *w, const uint8_t *request, size_t reque
     csu_err err = csu_wire_decode_request(request, request_len, &req);
     if (err == CSU_OK) {
         ctx.rep.op = req.op;
+        struct kc_binding saved;
+        card_keycache_bind(w->card->keycache, &saved); /* the unwrap functions find the cache through it */
         execute(&ctx);
+        card_keycache_unbind(&saved);
         record_history(w->card, req.op, ctx.rep.return_code);
     } else {
         struct csu_cca_code c = csu_err_to_cca(err);

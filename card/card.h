@@ -38,6 +38,15 @@ struct card_options {
     unsigned post_seconds;  /**< extra POST delay, standing for a real card's minutes */
     const char *fail_kat;   /**< test hook: name of a KAT to make fail, or NULL */
     bool post_async;        /**< true: POST runs in a thread, open returns at once */
+    /**
+     * Key cache bounds (docs/key-cache.md).  key_cache_set false: taken from
+     * the environment variable CSU_CARD_KEY_CACHE ("off", "ENTRIES" or
+     * "ENTRIES,BYTES"), else the defaults (1024 entries, 16 MiB).  Either
+     * bound 0 switches the cache off.
+     */
+    bool key_cache_set;
+    size_t key_cache_entries;
+    size_t key_cache_bytes;
 };
 
 /**

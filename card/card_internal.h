@@ -53,6 +53,7 @@ struct card {
     char *state_dir;
     int lock_fd; /* flock on STATEDIR/card.lock: one process per card */
     struct card_ctx_table *ctx_table; /* multi-part sequences (card_ctx.h) */
+    struct card_keycache *keycache;   /* unwrapped keys (card_keycache.h); NULL when off */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t post_done;
     enum card_post_state post;

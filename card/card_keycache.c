@@ -1,3 +1,325 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Being written: the card cache of unwrapped keys (issue 7). */
-typedef int card_keycache_unit_not_empty;
+/* The card's cache of unwrapped keys (card_keycache.h, docs/key-cache.md). */
+#include "card_keycache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define ENTRY_OVERHEAD 256u /* struct, allocations, hash slot: charged to every entry */
+
+struct kc_entry {
+    struct kc_id id;
+    struct kc_entry *next_in_bucket;
+    struct kc_entry *newer, *older; /* LRU list: head is the most recent */
+    uint8_t *secret;
+    size_t secret_len;
+    void *info;
+    size_t info_len;
+    EVP_PKEY *pkey;
+    size_t cost;
+};
+
+struct card_keycache {
+    pthread_mutex_t lock; /* guards everything below; never held during cryptography */
+    struct kc_entry **buckets;
+    size_t bucket_mask;
+    struct kc_entry *newest, *oldest;
+    size_t max_entries, max_bytes;
+    size_t entries, bytes;
+    uint64_t gen[KC_SETS]; /* bumped by every flush of the set */
+    uint64_t hits, misses, inserts, evictions, flushed;
+};
+
+static _Thread_local struct kc_binding bound;
+
+/* ---- life cycle --------------------------------------------------------- */
+
+csu_err card_keycache_new(size_t max_entries, size_t max_bytes, struct card_keycache **out)
+{
+    *out = NULL;
+    if (max_entries == 0 || max_bytes == 0)
+        return CSU_OK; /* switched off */
+    size_t buckets = 16;
+    while (buckets < 2 * max_entries && buckets < ((size_t)1 << 24))
+        buckets <<= 1;
+    struct card_keycache *kc = calloc(1, sizeof(*kc));
+    if (kc)
+        kc->buckets = calloc(buckets, sizeof(*kc->buckets));
+    if (!kc || !kc->buckets) {
+        free(kc);
+        return CSU_E_NOMEM;
+    }
+    pthread_mutex_init(&kc->lock, NULL);
+    kc->bucket_mask = buckets - 1;
+    kc->max_entries = max_entries;
+    kc->max_bytes = max_bytes;
+    *out = kc;
+    return CSU_OK;
+}
+
+/* Wipe an entry already unlinked.  Runs without the lock (EVP_PKEY_free may be slow). */
+static void entry_wipe(struct kc_entry *e)
+{
+    if (e->secret) {
+        OPENSSL_cleanse(e->secret, e->secret_len);
+        free(e->secret);
+    }
+    free(e->info);
+    EVP_PKEY_free(e->pkey); /* the last reference clears the private key */
+    OPENSSL_cleanse(e, sizeof(*e));
+    free(e);
+}
+
+static void wipe_list(struct kc_entry *list)
+{
+    while (list) {
+        struct kc_entry *next = list->next_in_bucket;
+        entry_wipe(list);
+        list = next;
+    }
+}
+
+/* ---- hash table and LRU list (lock held) --------------------------------- */
+
+static size_t bucket_of(const struct card_keycache *kc, const struct kc_id *id)
+{
+    size_t h;
+    memcpy(&h, id->digest, sizeof(h)); /* SHA-256 output: any bits are uniform */
+    return (h ^ id->kind) & kc->bucket_mask;
+}
+
+static void lru_unlink(struct card_keycache *kc, struct kc_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        kc->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        kc->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void lru_push(struct card_keycache *kc, struct kc_entry *e)
+{
+    e->older = kc->newest;
+    e->newer = NULL;
+    if (kc->newest)
+        kc->newest->newer = e;
+    kc->newest = e;
+    if (!kc->oldest)
+        kc->oldest = e;
+}
+
+static struct kc_entry **slot_of(struct card_keycache *kc, const struct kc_id *id)
+{
+    struct kc_entry **p = &kc->buckets[bucket_of(kc, id)];
+    while (*p && !((*p)->id.kind == id->kind && memcmp((*p)->id.digest, id->digest, sizeof(id->digest)) == 0))
+        p = &(*p)->next_in_bucket;
+    return p;
+}
+
+/* Unlink @p e from table and list; the caller wipes it after unlocking. */
+static void detach(struct card_keycache *kc, struct kc_entry *e)
+{
+    struct kc_entry **p = slot_of(kc, &e->id);
+    *p = e->next_in_bucket;
+    lru_unlink(kc, e);
+    kc->entries--;
+    kc->bytes -= e->cost;
+    e->next_in_bucket = NULL;
+}
+
+/* Detach @p e and chain it on @p dead (wiped later). */
+static void retire(struct card_keycache *kc, struct kc_entry *e, struct kc_entry **dead)
+{
+    detach(kc, e);
+    e->next_in_bucket = *dead;
+    *dead = e;
+}
+
+/* ---- public operations ---------------------------------------------------- */
+
+void card_keycache_free(struct card_keycache *kc)
+{
+    if (!kc)
+        return;
+    card_keycache_flush(kc, KC_ALL_SETS);
+    pthread_mutex_destroy(&kc->lock);
+    free(kc->buckets);
+    OPENSSL_cleanse(kc, sizeof(*kc));
+    free(kc);
+}
+
+void card_keycache_flush(struct card_keycache *kc, int set)
+{
+    if (!kc)
+        return;
+    struct kc_entry *dead = NULL;
+    pthread_mutex_lock(&kc->lock);
+    for (unsigned s = 0; s < KC_SETS; s++)
+        if (set == KC_ALL_SETS || (unsigned)set == s)
+            kc->gen[s]++;
+    for (struct kc_entry *e = kc->oldest, *newer; e; e = newer) {
+        newer = e->newer;
+        if (set == KC_ALL_SETS || e->id.set == (unsigned)set) {
+            retire(kc, e, &dead);
+            kc->flushed++;
+        }
+    }
+    pthread_mutex_unlock(&kc->lock);
+    wipe_list(dead);
+}
+
+void card_keycache_stats(struct card_keycache *kc, struct kc_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (!kc)
+        return;
+    pthread_mutex_lock(&kc->lock);
+    *st = (struct kc_stats){kc->hits,    kc->misses, kc->inserts,     kc->evictions,
+                            kc->flushed, kc->entries, kc->bytes, kc->max_entries, kc->max_bytes};
+    pthread_mutex_unlock(&kc->lock);
+}
+
+void card_keycache_bind(struct card_keycache *kc, struct kc_binding *saved)
+{
+    *saved = bound;
+    bound.kc = kc;
+    if (!kc)
+        return;
+    pthread_mutex_lock(&kc->lock);
+    memcpy(bound.gen, kc->gen, sizeof(bound.gen));
+    pthread_mutex_unlock(&kc->lock);
+}
+
+void card_keycache_unbind(const struct kc_binding *saved)
+{
+    bound = *saved;
+}
+
+bool card_keycache_active(void)
+{
+    return bound.kc != NULL;
+}
+
+csu_err card_keycache_mk_fp(unsigned set, const uint8_t *mk, size_t mk_len, uint8_t fp[32])
+{
+    static const char domain[] = "csucard key cache master key";
+    uint8_t head[sizeof(domain) + 1];
+    memcpy(head, domain, sizeof(domain));
+    head[sizeof(domain)] = (uint8_t)set;
+    unsigned n = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(md, head, sizeof(head)) == 1 &&
+              EVP_DigestUpdate(md, mk, mk_len) == 1 && EVP_DigestFinal_ex(md, fp, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(md);
+    return ok ? CSU_OK : CSU_E_CRYPTO;
+}
+
+csu_err card_keycache_id(enum kc_kind kind, unsigned set, const uint8_t *tok, size_t len, const uint8_t *mk,
+                         size_t mk_len, struct kc_id *id)
+{
+    unsigned n = 0;
+    memset(id, 0, sizeof(*id));
+    id->kind = (uint8_t)kind;
+    id->set = (uint8_t)set;
+    if (EVP_Digest(tok, len, id->digest, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return CSU_E_CRYPTO;
+    return mk ? card_keycache_mk_fp(set, mk, mk_len, id->mk_fp) : CSU_OK;
+}
+
+bool card_keycache_get(const struct kc_id *id, uint8_t *secret, size_t secret_cap, size_t *secret_len, void *info,
+                       size_t info_cap, EVP_PKEY **pkey, uint8_t *mk_fp_out)
+{
+    struct card_keycache *kc = bound.kc;
+    if (!kc)
+        return false;
+    pthread_mutex_lock(&kc->lock);
+    struct kc_entry *e = *slot_of(kc, id);
+    /* the same token under another key of the same VP is impossible in practice; refuse it anyway */
+    bool hit = e && e->id.set == id->set &&
+               (mk_fp_out || CRYPTO_memcmp(e->id.mk_fp, id->mk_fp, sizeof(id->mk_fp)) == 0) &&
+               e->secret_len <= secret_cap && e->info_len <= info_cap && (!e->pkey || pkey) &&
+               (!e->pkey || EVP_PKEY_up_ref(e->pkey) == 1);
+    if (hit) {
+        if (e->secret_len)
+            memcpy(secret, e->secret, e->secret_len);
+        if (secret_len)
+            *secret_len = e->secret_len;
+        if (e->info_len)
+            memcpy(info, e->info, e->info_len);
+        if (pkey)
+            *pkey = e->pkey;
+        if (mk_fp_out)
+            memcpy(mk_fp_out, e->id.mk_fp, sizeof(e->id.mk_fp));
+        lru_unlink(kc, e);
+        lru_push(kc, e);
+        kc->hits++;
+    } else {
+        kc->misses++;
+    }
+    pthread_mutex_unlock(&kc->lock);
+    return hit;
+}
+
+/* A new entry holding copies of @p v (and a reference to its key), or NULL. */
+static struct kc_entry *entry_make(const struct kc_id *id, const struct kc_value *v)
+{
+    struct kc_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->id = *id;
+    e->secret = v->secret_len ? malloc(v->secret_len) : NULL;
+    e->info = v->info_len ? malloc(v->info_len) : NULL;
+    if ((v->secret_len && !e->secret) || (v->info_len && !e->info) || (v->pkey && EVP_PKEY_up_ref(v->pkey) != 1)) {
+        entry_wipe(e);
+        return NULL;
+    }
+    if (v->secret_len)
+        memcpy(e->secret, v->secret, v->secret_len);
+    if (v->info_len)
+        memcpy(e->info, v->info, v->info_len);
+    e->secret_len = v->secret_len;
+    e->info_len = v->info_len;
+    e->pkey = v->pkey;
+    e->cost = ENTRY_OVERHEAD + v->secret_len + v->info_len + v->cost;
+    return e;
+}
+
+void card_keycache_put(const struct kc_id *id, const struct kc_value *v)
+{
+    struct card_keycache *kc = bound.kc;
+    if (!kc || id->set >= KC_SETS)
+        return;
+    struct kc_entry *e = entry_make(id, v);
+    if (!e)
+        return;
+    struct kc_entry *dead = NULL;
+    pthread_mutex_lock(&kc->lock);
+    if (kc->gen[id->set] != bound.gen[id->set] || e->cost > kc->max_bytes) {
+        e->next_in_bucket = dead; /* flushed during this request, or too big: not kept */
+        dead = e;
+    } else {
+        struct kc_entry *same = *slot_of(kc, id);
+        if (same)
+            retire(kc, same, &dead); /* replaced: another MK fingerprint, or a racing miss */
+        while (kc->oldest && (kc->entries + 1 > kc->max_entries || kc->bytes + e->cost > kc->max_bytes)) {
+            retire(kc, kc->oldest, &dead);
+            kc->evictions++;
+        }
+        struct kc_entry **slot = &kc->buckets[bucket_of(kc, id)];
+        e->next_in_bucket = *slot;
+        *slot = e;
+        lru_push(kc, e);
+        kc->entries++;
+        kc->bytes += e->cost;
+        kc->inserts++;
+    }
+    pthread_mutex_unlock(&kc->lock);
+    wipe_list(dead);
+}

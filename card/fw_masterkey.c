@@ -2,10 +2,13 @@
 /*
  * Card half of CSNBMKP (host half in csu/verb_masterkey.c): one step of
  * loading, setting or clearing a master-key register set, saved to the
- * state file before the verb returns.
+ * state file before the verb returns.  SET and CLEAR flush the set's
+ * entries from the key cache (docs/key-cache.md), under the card lock so
+ * no request can see the new registers and still find an entry made before.
  */
 #include <openssl/crypto.h>
 
+#include "card_keycache.h"
 #include "card_mk.h"
 
 csu_err fw_csnbmkp(struct fw_ctx *ctx)
@@ -33,6 +36,8 @@ csu_err fw_csnbmkp(struct fw_ctx *ctx)
         if (err != CSU_OK) /* not saved: the registers must not change either */
             card->state = before;
     }
+    if (err == CSU_OK && (action == MKP_SET || action == MKP_CLEAR))
+        card_keycache_flush(card->keycache, (int)set);
     pthread_mutex_unlock(&card->lock);
     OPENSSL_cleanse(&before, sizeof(before));
     if (err == CSU_OK)

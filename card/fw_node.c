@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "card_keycache.h"
 #include "card_mk.h"
 #include "csu_mu.h"
 #include "csu_rules.h"
@@ -175,6 +176,28 @@ static csu_err q_statpost(struct fw_ctx *ctx)
     return CSU_OK;
 }
 
+/* A counter as one 8-character element: saturates at 99999999. */
+static void put_count(struct fw_ctx *ctx, uint64_t n)
+{
+    put_number(ctx, n > 99999999u ? 99999999L : (long)n);
+}
+
+/*
+ * Extension (docs/key-cache.md): the key cache's counters, never its
+ * contents.  Elements: entries, entry bound, bytes (KiB), byte bound
+ * (KiB), hits, misses, evictions, flushed.  All zero when it is off.
+ */
+static csu_err q_statkche(struct fw_ctx *ctx)
+{
+    struct kc_stats st;
+    card_keycache_stats(ctx->card->keycache, &st);
+    const uint64_t values[] = {st.entries,   st.max_entries, st.bytes / 1024u, st.max_bytes / 1024u,
+                               st.hits,      st.misses,      st.evictions,     st.flushed};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        put_count(ctx, values[i]);
+    return CSU_OK;
+}
+
 /*
  * STATICSA / STATICSB: register states in the rule array, verification
  * patterns in verb_data as blocks {length(2), id(2), value} (big-endian).
@@ -318,7 +341,7 @@ struct query {
 enum {
     Q_STATCCA = 1, Q_STATCCAE, Q_STATAES, Q_STATAPKA, Q_STATCARD, Q_STATCRD2, Q_STATDIAG, Q_STATEID, Q_STATEXPT,
     Q_TIMEDATE, Q_STATPOST, Q_STATMOFN, Q_STATICSA, Q_STATICSB, Q_STATICSC, Q_STATICSX, Q_STATKPR, Q_STATKPRL,
-    Q_STATVKPR, Q_STATVKPL, Q_STATTKPR, Q_NUM_DECT, Q_DOM_NUMS, Q_DOM_USAG, Q_DOM_CONT, Q_GETCOMPD, Q_COUNT_
+    Q_STATVKPR, Q_STATVKPL, Q_STATTKPR, Q_NUM_DECT, Q_DOM_NUMS, Q_DOM_USAG, Q_DOM_CONT, Q_GETCOMPD, Q_STATKCHE, Q_COUNT_
 };
 
 static const struct query queries[Q_COUNT_] = {
@@ -335,6 +358,7 @@ static const struct query queries[Q_COUNT_] = {
     [Q_STATTKPR] = {q_unavailable, false},  [Q_NUM_DECT] = {q_unavailable, false},
     [Q_DOM_NUMS] = {q_unavailable, false},  [Q_DOM_USAG] = {q_unavailable, false},
     [Q_DOM_CONT] = {q_unavailable, false},  [Q_GETCOMPD] = {q_unavailable, false},
+    [Q_STATKCHE] = {q_statkche, false},
 };
 
 static const struct csu_keyword query_words[] = {
@@ -347,6 +371,7 @@ static const struct csu_keyword query_words[] = {
     {"STATKPRL", 1, Q_STATKPRL}, {"STATVKPR", 1, Q_STATVKPR}, {"STATVKPL", 1, Q_STATVKPL},
     {"STATTKPR", 1, Q_STATTKPR}, {"NUM-DECT", 1, Q_NUM_DECT}, {"DOM-NUMS", 1, Q_DOM_NUMS},
     {"DOM-USAG", 1, Q_DOM_USAG}, {"DOM-CONT", 1, Q_DOM_CONT}, {"GETCOMPD", 1, Q_GETCOMPD},
+    {"STATKCHE", 1, Q_STATKCHE},
 };
 
 static const struct csu_rule_spec query_spec = {query_words, sizeof(query_words) / sizeof(query_words[0]), 1, 2,
@@ -429,6 +454,7 @@ static void reinitialise(struct card *card, const void *arg)
 {
     (void)arg;
     card_state_reset(&card->state);
+    card_keycache_flush(card->keycache, KC_ALL_SETS); /* zeroize: no key outlives its master key */
     card->reinit_token_valid = false;
     OPENSSL_cleanse(card->reinit_token, sizeof(card->reinit_token));
 }

@@ -9,6 +9,9 @@
  *   CSNDPKD  IN(1) ciphertext, IN(2) key token, OUT_CAPACITY -> OUT(1) clear data
  * Keys come from PKA tokens (tok_pka.h) and become EVP_PKEYs through
  * pka_to_evp; the parsed key is wiped as soon as the EVP_PKEY exists.
+ * Internal (master-key protected) private keys go through the card's key
+ * cache (card_keycache.h): a hit skips the unwrap and the EVP_PKEY build,
+ * and keeps OpenSSL's per-key set-up (RSA blinding, Montgomery contexts).
  */
 #include <string.h>
 
@@ -18,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "card_keycache.h"
 #include "card_mk.h"
 #include "csu_mu.h"
 #include "csu_rules.h"
@@ -75,20 +79,106 @@ static void describe(const struct pka_key *k, struct loaded_key *lk)
     lk->bits = k->ecc.p_bits;
 }
 
+/* Public facts of a cached private key: what load_key needs besides the EVP_PKEY. */
+struct cached_facts {
+    uint8_t mkvp[PKA_MKVP_LEN];
+    uint8_t usage;
+    enum pka_alg alg;
+    size_t bytes;
+    unsigned bits;
+    uint8_t n[PKA_RSA_MAX_BYTES];
+};
+
+/* Bytes an EVP_PKEY of this key holds, roughly (private parts, blinding, Montgomery contexts). */
+static size_t evp_cost(const struct loaded_key *lk)
+{
+    return lk->alg == PKA_ALG_RSA ? 4096u + 12u * lk->bytes : 2048u;
+}
+
+/* Records which master key a token named, for the cache entry made after the parse. */
+struct recording_lookup {
+    struct card *card;
+    uint8_t vp[PKA_MKVP_LEN];
+    uint8_t fp[32];
+    bool found;
+};
+
+static csu_err find_mk_recorded(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8_t key[PKA_MK_LEN], bool *old)
+{
+    struct recording_lookup *r = arg;
+    csu_err err = find_mk(r->card, vp, key, old);
+    if (err == CSU_OK) {
+        memcpy(r->vp, vp, PKA_MKVP_LEN);
+        r->found = card_keycache_mk_fp(MK_APKA, key, PKA_MK_LEN, r->fp) == CSU_OK;
+    }
+    return err;
+}
+
+/*
+ * A cached private key for the token with id @p id: its master key is
+ * looked up again (12/764, 8/48 and the old flag are fresh) and must be
+ * the one the entry was made under.  Returns false to take the full path.
+ */
+static bool load_cached(struct fw_ctx *ctx, const struct kc_id *id, enum key_need need, struct loaded_key *lk,
+                        csu_err *err)
+{
+    struct cached_facts f;
+    uint8_t fp[32], mk[PKA_MK_LEN], now[32];
+    EVP_PKEY *pk = NULL;
+    if (!card_keycache_get(id, NULL, 0, NULL, &f, sizeof(f), &pk, fp))
+        return false;
+    *err = find_mk(ctx->card, f.mkvp, mk, &lk->old);
+    bool same = *err != CSU_OK || (card_keycache_mk_fp(MK_APKA, mk, sizeof(mk), now) == CSU_OK &&
+                                   CRYPTO_memcmp(now, fp, sizeof(fp)) == 0);
+    OPENSSL_cleanse(mk, sizeof(mk));
+    if (!same || *err != CSU_OK) {
+        EVP_PKEY_free(pk);
+        return *err != CSU_OK; /* an MK error is the answer; another MK: parse from scratch */
+    }
+    struct pka_key usage_only = {.usage = f.usage};
+    *err = usage_allows(&usage_only, need);
+    lk->alg = f.alg, lk->bytes = f.bytes, lk->bits = f.bits;
+    memcpy(lk->n, f.n, sizeof(lk->n));
+    lk->pk = *err == CSU_OK ? pk : NULL;
+    if (*err != CSU_OK)
+        EVP_PKEY_free(pk);
+    return true;
+}
+
+static void cache_loaded(const struct kc_id *id, const struct recording_lookup *r, const struct pka_key *k,
+                         const struct loaded_key *lk)
+{
+    struct cached_facts f = {.usage = k->usage, .alg = lk->alg, .bytes = lk->bytes, .bits = lk->bits};
+    memcpy(f.mkvp, r->vp, sizeof(f.mkvp));
+    memcpy(f.n, lk->n, sizeof(f.n));
+    struct kc_id full = *id;
+    memcpy(full.mk_fp, r->fp, sizeof(full.mk_fp));
+    card_keycache_put(&full, &(struct kc_value){.info = &f, .info_len = sizeof(f), .pkey = lk->pk, .cost = evp_cost(lk)});
+}
+
 /*
  * Parse the token in @p tag and make its EVP_PKEY (private part only for
- * private operations).  A private operation on a public token sets
- * lk->no_private and returns CSU_OK (the verb answers 8/2038).
+ * private operations, or always for an internal token, which is cached).
+ * A private operation on a public token sets lk->no_private and returns
+ * CSU_OK (the verb answers 8/2038).
  */
 static csu_err load_key(struct fw_ctx *ctx, uint16_t tag, enum key_need need, struct loaded_key *lk)
 {
     const struct csu_wire_block *b = csu_wire_find(ctx->req, tag);
     if (!b)
         return CSU_E_LENGTH;
-    struct pka_mk_lookup mk = {find_mk, ctx->card};
+    struct kc_id id;
+    csu_err err = CSU_OK;
+    bool cacheable = card_keycache_active() && b->length > PKA_HDR_LEN && b->data[0] == PKA_TOKEN_INTERNAL &&
+                     card_keycache_id(KC_PKA, MK_APKA, b->data, b->length, NULL, 0, &id) == CSU_OK;
+    if (cacheable && load_cached(ctx, &id, need, lk, &err))
+        return err;
+    struct recording_lookup rec = {.card = ctx->card};
+    struct pka_mk_lookup mk = {find_mk_recorded, &rec};
     struct pka_key k;
-    csu_err err = pka_token_parse(b->data, b->length, &mk, &k, &lk->old);
+    err = pka_token_parse(b->data, b->length, &mk, &k, &lk->old);
     bool has_private = err == CSU_OK && (k.kind == PKA_KIND_CLEAR || k.kind == PKA_KIND_INTERNAL);
+    bool keep = cacheable && err == CSU_OK && k.kind == PKA_KIND_INTERNAL && rec.found;
     if (err == CSU_OK && k.kind == PKA_KIND_SKELETON)
         err = CSU_E_PKA_FIELD; /* no key at all */
     lk->no_private = err == CSU_OK && need != NEED_PUBLIC && !has_private;
@@ -96,8 +186,10 @@ static csu_err load_key(struct fw_ctx *ctx, uint16_t tag, enum key_need need, st
         err = usage_allows(&k, need);
     if (err == CSU_OK && !lk->no_private) {
         describe(&k, lk);
-        err = pka_to_evp(&k, need != NEED_PUBLIC, &lk->pk);
+        err = pka_to_evp(&k, need != NEED_PUBLIC || keep, &lk->pk);
     }
+    if (err == CSU_OK && keep)
+        cache_loaded(&id, &rec, &k, lk);
     pka_key_clear(&k);
     return err;
 }

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "card_keycache.h"
 #include "card_mk.h"
 #include "csu_mu.h"
 
@@ -126,17 +127,40 @@ static csu_err wrap_with(const uint8_t *mk, const uint8_t vp[MK_VP_LEN], uint8_t
     return err;
 }
 
+/*
+ * Unwrap through the key cache: the master key was found (so 12/764, 8/48
+ * and the old flag are fresh); the cache only saves the decipher and checks.
+ */
+static csu_err unwrap_cached(enum mk_set set, const uint8_t *mk, const uint8_t *tok, const struct tok_fixed *info,
+                             uint8_t key[WRAP_MAX_KEY])
+{
+    struct kc_id id;
+    size_t len = 0;
+    bool cacheable = card_keycache_active() &&
+                     card_keycache_id(KC_FIXED, set, tok, TOK_FIXED_LEN, mk, mk_set_length(set), &id) == CSU_OK;
+    if (cacheable && card_keycache_get(&id, key, WRAP_MAX_KEY, &len, NULL, 0, NULL, NULL)) {
+        if (len == info->key_len)
+            return CSU_OK;
+        OPENSSL_cleanse(key, WRAP_MAX_KEY); /* cannot happen for the same token bytes */
+    }
+    csu_err err = unwrap_with(mk, tok, info, key);
+    if (err == CSU_OK && cacheable)
+        card_keycache_put(&id, &(struct kc_value){.secret = key, .secret_len = info->key_len});
+    return err;
+}
+
 csu_err wrap_fixed_unwrap(struct card *card, const uint8_t tok[TOK_FIXED_LEN], const struct tok_fixed *info,
                           uint8_t key[WRAP_MAX_KEY], bool *old)
 {
     if (!info->has_key || info->kind == TOK_DES_EXTERNAL)
         return CSU_E_KEY_USE;
     uint8_t mk[32];
+    enum mk_set set = token_mk_set(info->kind);
     pthread_mutex_lock(&card->lock);
-    csu_err err = card_mk_find(&card->state, token_mk_set(info->kind), tok + TOK_OFF_MKVP, mk, old);
+    csu_err err = card_mk_find(&card->state, set, tok + TOK_OFF_MKVP, mk, old);
     pthread_mutex_unlock(&card->lock);
     if (err == CSU_OK)
-        err = unwrap_with(mk, tok, info, key);
+        err = unwrap_cached(set, mk, tok, info, key);
     OPENSSL_cleanse(mk, sizeof(mk));
     return err;
 }

@@ -11,7 +11,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "card_keycache.h"
 #include "csu_mu.h"
+#include "spec_masterkey.h"
 
 #define PLAIN_HEADER 8u
 #define PLAIN_HASH 32u
@@ -121,7 +123,8 @@ static bool plain_matches(const struct tokv *t, const uint8_t *plain, size_t pla
     return pad == 0;
 }
 
-csu_err wrapv_open(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct wrapv_key *key)
+/* The unwrap proper: integrity check, hash compare, header and padding. */
+static csu_err open_payload(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct wrapv_key *key)
 {
     size_t wrapped_len = t->payload_bits / 8u;
     if (t->kms != TOKV_KMS_MK || t->payload_bits % 64u != 0 || wrapped_len < PLAIN_KEY_OFFSET + 2 * KW_ICV ||
@@ -141,5 +144,32 @@ csu_err wrapv_open(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct 
         memcpy(key->bytes, plain + PLAIN_KEY_OFFSET, bits / 8u);
     }
     OPENSSL_cleanse(plain, sizeof(plain));
+    return err;
+}
+
+/* Cache identity of @p t (the whole token, re-serialized) under @p mk. */
+static bool cache_id(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct kc_id *id)
+{
+    uint8_t tok[TOKV_MAX_LEN];
+    size_t len = 0;
+    return card_keycache_active() && t->kms == TOKV_KMS_MK && tokv_build(t, tok, sizeof(tok), &len) == CSU_OK &&
+           card_keycache_id(KC_V5, MK_AES, tok, len, mk, WRAPV_MK_LEN, id) == CSU_OK;
+}
+
+csu_err wrapv_open(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct wrapv_key *key)
+{
+    struct kc_id id;
+    size_t len = 0;
+    bool cacheable = cache_id(t, mk, &id);
+    if (cacheable && card_keycache_get(&id, key->bytes, sizeof(key->bytes), &len, &key->bits, sizeof(key->bits),
+                                       NULL, NULL)) {
+        if (len == key->bits / 8u)
+            return CSU_OK;
+        OPENSSL_cleanse(key, sizeof(*key)); /* cannot happen for the same token bytes */
+    }
+    csu_err err = open_payload(t, mk, key);
+    if (err == CSU_OK && cacheable)
+        card_keycache_put(&id, &(struct kc_value){.secret = key->bytes, .secret_len = key->bits / 8u,
+                                                  .info = &key->bits, .info_len = sizeof(key->bits)});
     return err;
 }

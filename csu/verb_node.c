@@ -57,6 +57,7 @@ static const struct {
     {"STATDIAG", 17}, {"STATEID", 2},  {"STATEXPT", 6}, {"TIMEDATE", 3},  {"STATPOST", 2},
     {"STATICSA", 10}, /* serial, SYM/ASYM/AES N-C-O states */
     {"STATICSB", 13}, /* ... and APKA N-C-O */
+    {"STATKCHE", 8},  /* key cache counters (docs/key-cache.md) */
 };
 
 /* Largest element count any keyword of the caller's rule array may return. */

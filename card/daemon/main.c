@@ -59,6 +59,9 @@ int main(int argc, char **argv)
         .post_seconds = opts.post_seconds,
         .fail_kat = opts.fail_kat,
         .post_async = true,
+        .key_cache_set = opts.key_cache_set,
+        .key_cache_entries = opts.key_cache_entries,
+        .key_cache_bytes = opts.key_cache_bytes,
     };
     struct card *card;
     csu_err err = card_open(&card_opts, &card);
@@ -72,6 +75,9 @@ int main(int argc, char **argv)
         return 1;
     }
     log_msg(LOG_INFO, "power-on self-test running (%u s extra)", opts.post_seconds);
+    if (opts.key_cache_set)
+        log_msg(LOG_INFO, "key cache: %zu entries, %zu bytes%s", opts.key_cache_entries, opts.key_cache_bytes,
+                opts.key_cache_entries && opts.key_cache_bytes ? "" : " (off)");
 
     int sig = 0;
     sigwait(&signals, &sig);
