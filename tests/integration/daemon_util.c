@@ -242,24 +242,31 @@ pid_t it_spawn_csucard(const char *state, const char *sock, const char *log, con
     return pid;
 }
 
-/*
- * The probe keeps its connection open for a few milliseconds before closing
- * it: a connection closed at once right after connect() races the daemon's
- * accept path (KNOWN BUG accept-uaf, exercised on purpose by
- * test_connection_churn.c only), and the other tests must not trip over it.
- */
-bool it_socket_accepts(const char *sock)
+int it_connect_unix(const char *sock)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
+    size_t n = strlen(sock);
+    if (n >= sizeof(addr.sun_path))
+        return -1;
+    memcpy(addr.sun_path, sock, n + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* The probe holds its connection a few milliseconds, like a real client;
+ * test_connection_churn.c covers connections closed at once. */
+bool it_socket_accepts(const char *sock)
+{
+    int fd = it_connect_unix(sock);
     if (fd < 0)
         return false;
-    bool ok = connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0;
-    if (ok)
-        it_sleep_ms(5);
+    it_sleep_ms(5);
     close(fd);
-    return ok;
+    return true;
 }
 
 bool it_wait_exit(pid_t pid, int timeout_ms, int *status)

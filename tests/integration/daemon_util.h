@@ -132,6 +132,9 @@ int it_daemon_start(struct it_daemon *d, const char *const extra[], int timeout_
 bool it_wait_socket(const char *sock, pid_t pid, int timeout_ms);
 
 /** One connect() attempt to @p sock. */
+/** A connected Unix-socket fd to @p sock, or -1. */
+int it_connect_unix(const char *sock);
+
 bool it_socket_accepts(const char *sock);
 
 /**

@@ -35,17 +35,11 @@ static atomic_long churned, refused;
 static void *churn_main(void *arg)
 {
     (void)arg;
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock_path);
     for (int i = 0; i < CHURN_EACH; i++) {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0)
-            atomic_fetch_add(&churned, 1);
-        else
-            atomic_fetch_add(&refused, 1);
-        close(fd);
+        int fd = it_connect_unix(sock_path); /* then closed at once */
+        atomic_fetch_add(fd >= 0 ? &churned : &refused, 1);
+        if (fd >= 0)
+            close(fd);
     }
     return NULL;
 }

@@ -36,21 +36,9 @@
 #define B_HALF 10
 #define LOAD_THREADS 2
 
-static int connect_to(const char *sock)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 static int stalled(const char *sock, const unsigned char *bytes, size_t len)
 {
-    int fd = connect_to(sock);
+    int fd = it_connect_unix(sock);
     if (fd >= 0 && send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
         close(fd);
         fd = -1;
@@ -171,7 +159,7 @@ int main(void)
                                                    : stalled(a.sock, mid_body, sizeof(mid_body)), 0};
     for (int i = 0; i < B_HALF; i++)
         b_stalled[i] = (struct watched){stalled(b.sock, header, 8), 0};
-    a_idle[0] = (struct watched){connect_to(a.sock), 0};
+    a_idle[0] = (struct watched){it_connect_unix(a.sock), 0};
     a_idle[1] = (struct watched){idle_after_request(a.sock), 0};
     b_idle = (struct watched){idle_after_request(b.sock), 0};
     for (int i = 0; i < A_HALF + A_BODY; i++)

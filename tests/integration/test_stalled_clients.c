@@ -32,13 +32,10 @@
 
 static int stalled_connection(const char *sock, const unsigned char *bytes, size_t len)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = it_connect_unix(sock);
     if (fd < 0)
         return -1;
-    if (connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-        send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
+    if (send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
         close(fd);
         return -1;
     }
