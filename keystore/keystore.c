@@ -375,14 +375,14 @@ static int body_read_token(struct ks_env *e, MDB_txn *t, void *arg)
 
 ks_err ks_read(enum ks_store s, const uint8_t label[KS_LABEL_LEN], uint8_t *buf, size_t cap, size_t *len)
 {
-    ks_err err = ks_label_check(label);
     struct ks_env *e;
-    if (!err)
-        err = ks_env_get(s, &e);
+    ks_err err = ks_env_get(s, &e);
     if (err)
+        return ks_label_check(label) ? KS_LABEL : err; /* a malformed label is reported first */
+    /* A hit needs no label check: only labels that passed it are cached, and a hit is a 64-byte match. */
+    if (ks_cache_get(e->cache, label, ks_last_txnid(e), buf, cap, len, &err))
         return err;
-    uint64_t last = ks_last_txnid(e);
-    if (ks_cache_get(e->cache, label, last, buf, cap, len, &err))
+    if ((err = ks_label_check(label)) != KS_OK)
         return err;
     struct read_arg a = {label, buf, cap, 0};
     uint64_t txnid = 0;

@@ -19,6 +19,7 @@
 #define KS_RECORD_VERSION 1u
 
 struct ks_cache;
+struct ks_kept;
 
 /** One open store in this process. */
 struct ks_env {
@@ -31,6 +32,10 @@ struct ks_env {
      * (LMDB allows mdb_env_set_mapsize only with no transaction active). */
     pthread_rwlock_t resize;
     unsigned commits; /**< for the periodic stale-reader check */
+    /* Threads' kept read transactions on this environment (ks_lmdb.c, under
+     * its kept_lock): reset between reads, renewed for the next one. */
+    struct ks_kept *kept;
+    unsigned kept_count;
     struct ks_cache *cache;
     char path[PATH_MAX];
 };
@@ -54,7 +59,12 @@ typedef int (*ks_txn_body)(struct ks_env *e, MDB_txn *txn, void *arg);
  * @param[out] txnid the committed transaction's id (may be NULL).
  */
 ks_err ks_run_write(struct ks_env *e, ks_txn_body body, void *arg, uint64_t *txnid);
-/** Run @p body in a read transaction. @param[out] txnid its snapshot id. */
+/**
+ * Run @p body in a read transaction. @param[out] txnid its snapshot id.
+ * The transaction is the calling thread's kept one when it has one (renewed
+ * here, reset after @p body: between reads it holds a reader slot but pins
+ * no snapshot), else a fresh one.
+ */
 ks_err ks_run_read(struct ks_env *e, ks_txn_body body, void *arg, uint64_t *txnid);
 /** The id of the last committed transaction of the store (no transaction). */
 uint64_t ks_last_txnid(struct ks_env *e);

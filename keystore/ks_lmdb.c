@@ -3,6 +3,16 @@
  * LMDB environments of the three stores: one per store file per process,
  * opened lazily, reopened in a forked child, map grown on demand, stale
  * readers cleared (reliability-targets §3.7).  Error mapping lives here.
+ *
+ * Reads run in a per-thread kept read transaction (docs/keystore.md,
+ * "Read transactions"): mdb_txn_renew before the read and mdb_txn_reset
+ * after it, instead of mdb_txn_begin/abort, which take LMDB's reader-table
+ * mutex and scan the table for a free slot on every read.  A reset
+ * transaction keeps its reader slot (MDB_NOTLS: the slot belongs to the
+ * transaction, not the thread) but pins no snapshot, so writers never wait
+ * for it and the file never grows because of it.  A process killed while
+ * holding one leaves a slot with its dead pid, which mdb_reader_check clears
+ * like any stale reader.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,19 +27,62 @@
 #define KS_DEFAULT_MAP (UINT64_C(1) << 30) /* 1 GiB of address space; the file grows as written */
 #define KS_READER_CHECK_EVERY 1000
 #define KS_MAX_RETRIES 64
+/* Kept read transactions per store per process: each holds one of the
+ * KS_MAXREADERS slots shared by every process, so threads past this many
+ * use a transaction of their own per read instead. */
+#define KS_KEPT_MAX 32
 
 static const char *const path_var[KS_STORE_COUNT] = {"CSUDESDS", "CSUAESDS", "CSUPKADS"};
 static const char *const path_default[KS_STORE_COUNT] = {"/opt/IBM/CCA/keys/des.key", "/opt/IBM/CCA/keys/aes.key",
                                                          "/opt/IBM/CCA/keys/pka.key"};
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ks_env *envs[KS_STORE_COUNT];
+static struct ks_env *envs[KS_STORE_COUNT]; /* written under open_lock, read with acquire */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* This process's id without a getpid() system call per read: set once and
+ * again in a forked child (pthread_atfork), which must not use the parent's
+ * environments. */
+static pid_t self_pid;
 
-/* A fork while another thread opens a store must not leave open_lock held in the child. */
-static void fork_prepare(void) { pthread_mutex_lock(&open_lock); }
-static void fork_release(void) { pthread_mutex_unlock(&open_lock); }
-static void install_atfork(void) { pthread_atfork(fork_prepare, fork_release, fork_release); }
+/* One thread's kept read transaction on one environment. */
+struct ks_kept {
+    struct ks_kept *next; /* in env->kept */
+    struct ks_env *env;   /* NULL once that environment is closed: txn went with it */
+    MDB_txn *txn;         /* NULL until the first read */
+    bool busy;            /* a read is running in it (a nested read gets its own) */
+};
+struct kept_set {
+    struct ks_kept *k[KS_STORE_COUNT];
+};
+/* Guards every env->kept list and ks_kept.env; taken only to create, drop or
+ * close, never per read. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t kept_key; /* thread exit: release the thread's kept transactions */
+static __thread struct kept_set *my_kept;
+
+/* A fork while another thread opens a store must not leave a lock held in the child. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&open_lock);
+    pthread_mutex_lock(&kept_lock);
+}
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&kept_lock);
+    pthread_mutex_unlock(&open_lock);
+}
+static void fork_child(void)
+{
+    self_pid = getpid();
+    fork_parent();
+}
+static void kept_thread_exit(void *p);
+static void install_atfork(void)
+{
+    self_pid = getpid();
+    pthread_key_create(&kept_key, kept_thread_exit);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 ks_err ks_map_rc(int rc)
 {
@@ -65,10 +118,30 @@ ks_err ks_store_path(enum ks_store s, char *buf, size_t cap)
     return KS_OK;
 }
 
+/*
+ * Detach every thread's kept transaction from @p e; with @p close_env abort
+ * them (they are reset: no thread is reading while a store is closed).  In a
+ * forked child they are the parent's and are left alone.
+ */
+static void kept_detach_all(struct ks_env *e, bool close_env)
+{
+    pthread_mutex_lock(&kept_lock);
+    for (struct ks_kept *k = e->kept; k; k = k->next) {
+        if (close_env && k->txn)
+            mdb_txn_abort(k->txn);
+        k->txn = NULL;
+        k->env = NULL; /* the owning thread frees k on its next read or at exit */
+    }
+    e->kept = NULL;
+    e->kept_count = 0;
+    pthread_mutex_unlock(&kept_lock);
+}
+
 static void env_free(struct ks_env *e, bool close_env)
 {
     if (!e)
         return;
+    kept_detach_all(e, close_env);
     if (close_env && e->env)
         mdb_env_close(e->env);
     ks_cache_free(e->cache);
@@ -124,48 +197,65 @@ static int env_open(struct ks_env *e, bool create)
     return mdb_txn_commit(t); /* also for a read txn: an abort would close the handles */
 }
 
+static ks_err env_open_locked(enum ks_store s, bool create, struct ks_env **out);
+
+/* The store's environment when it is open for this process and its variable
+ * still names the same file: no lock, no system call (every read comes here). */
+static struct ks_env *env_current(enum ks_store s)
+{
+    struct ks_env *e = __atomic_load_n(&envs[s], __ATOMIC_ACQUIRE);
+    if (!e || e->pid != self_pid)
+        return NULL;
+    const char *v = getenv(path_var[s]);
+    return strcmp(e->path, (v && *v) ? v : path_default[s]) == 0 ? e : NULL;
+}
+
 static ks_err env_get(enum ks_store s, bool create, struct ks_env **out)
 {
     if ((unsigned)s >= KS_STORE_COUNT)
         return KS_UNSET;
     pthread_once(&atfork_once, install_atfork);
+    if ((*out = env_current(s)) != NULL)
+        return KS_OK;
+    pthread_mutex_lock(&open_lock);
+    ks_err err = env_open_locked(s, create, out);
+    pthread_mutex_unlock(&open_lock);
+    return err;
+}
+
+static ks_err env_open_locked(enum ks_store s, bool create, struct ks_env **out)
+{
     char path[PATH_MAX];
     ks_err err = ks_store_path(s, path, sizeof(path));
     if (err)
         return err;
-    pthread_mutex_lock(&open_lock);
     struct ks_env *e = envs[s];
-    if (e && (e->pid != getpid() || strcmp(e->path, path) != 0)) {
+    if (e && (e->pid != self_pid || strcmp(e->path, path) != 0)) {
         /* A forked child must not touch its parent's environment (LMDB): leave it be.
          * A changed variable (tests, tools) closes the old one. */
-        env_free(e, e->pid == getpid());
-        envs[s] = e = NULL;
+        __atomic_store_n(&envs[s], NULL, __ATOMIC_RELEASE);
+        env_free(e, e->pid == self_pid);
+        e = NULL;
     }
     if (!e) {
         struct stat st;
-        if (!create && stat(path, &st) != 0) {
-            pthread_mutex_unlock(&open_lock);
+        if (!create && stat(path, &st) != 0)
             return getenv(path_var[s]) ? KS_NOT_INIT : KS_UNSET;
-        }
         e = calloc(1, sizeof(*e));
-        if (!e) {
-            pthread_mutex_unlock(&open_lock);
+        if (!e)
             return KS_NOMEM;
-        }
         pthread_rwlock_init(&e->resize, NULL);
-        e->pid = getpid();
+        e->pid = self_pid;
         e->store = s;
         memcpy(e->path, path, strlen(path) + 1);
         e->cache = ks_cache_new(s);
         int rc = env_open(e, create);
         if (rc) {
             env_free(e, true);
-            pthread_mutex_unlock(&open_lock);
             return ks_map_rc(rc);
         }
-        envs[s] = e;
+        __atomic_store_n(&envs[s], e, __ATOMIC_RELEASE);
     }
-    pthread_mutex_unlock(&open_lock);
     *out = e;
     return KS_OK;
 }
@@ -175,11 +265,13 @@ ks_err ks_env_create(enum ks_store s, struct ks_env **out) { return env_get(s, t
 
 void ks_close_all(void)
 {
+    pthread_once(&atfork_once, install_atfork);
     pthread_mutex_lock(&open_lock);
     for (int s = 0; s < KS_STORE_COUNT; s++) {
-        if (envs[s])
-            env_free(envs[s], envs[s]->pid == getpid());
-        envs[s] = NULL;
+        struct ks_env *e = envs[s];
+        __atomic_store_n(&envs[s], NULL, __ATOMIC_RELEASE);
+        if (e)
+            env_free(e, e->pid == self_pid);
     }
     pthread_mutex_unlock(&open_lock);
 }
@@ -252,16 +344,111 @@ ks_err ks_run_write(struct ks_env *e, ks_txn_body body, void *arg, uint64_t *txn
     }
 }
 
+/* ---- kept read transactions ---------------------------------------------- */
+
+static void kept_unlink(struct ks_kept *k)
+{
+    struct ks_env *e = k->env;
+    for (struct ks_kept **p = &e->kept; *p; p = &(*p)->next) {
+        if (*p == k) {
+            *p = k->next;
+            e->kept_count--;
+            return;
+        }
+    }
+}
+
+/* Thread exit: give back this thread's reader slots. */
+static void kept_thread_exit(void *p)
+{
+    struct kept_set *set = p;
+    pthread_mutex_lock(&kept_lock);
+    for (int s = 0; s < KS_STORE_COUNT; s++) {
+        struct ks_kept *k = set->k[s];
+        if (k && k->env) {
+            if (k->txn && k->env->pid == self_pid)
+                mdb_txn_abort(k->txn);
+            kept_unlink(k);
+        }
+        free(k);
+    }
+    pthread_mutex_unlock(&kept_lock);
+    free(set);
+}
+
+/* This thread's kept transaction holder for @p e, created on first use;
+ * NULL when the process already keeps KS_KEPT_MAX or it is in use. */
+static struct ks_kept *kept_get(struct ks_env *e)
+{
+    struct kept_set *set = my_kept;
+    if (!set) {
+        if (!(set = calloc(1, sizeof(*set))))
+            return NULL;
+        if (pthread_setspecific(kept_key, set) != 0) {
+            free(set);
+            return NULL;
+        }
+        my_kept = set;
+    }
+    struct ks_kept *k = set->k[e->store];
+    if (k && k->env == e)
+        return k->busy ? NULL : k;
+    free(k); /* detached: its environment was closed (or was a forked parent's) */
+    k = set->k[e->store] = NULL;
+    pthread_mutex_lock(&kept_lock);
+    if (e->kept_count < KS_KEPT_MAX && (k = calloc(1, sizeof(*k))) != NULL) {
+        k->env = e;
+        k->next = e->kept;
+        e->kept = k;
+        e->kept_count++;
+        set->k[e->store] = k;
+    }
+    pthread_mutex_unlock(&kept_lock);
+    return k;
+}
+
+/* Make @p k's transaction current, with e->resize held shared. */
+static int kept_renew(struct ks_env *e, struct ks_kept *k)
+{
+    for (int attempt = 0; k->txn; attempt++) {
+        pthread_rwlock_rdlock(&e->resize);
+        int rc = mdb_txn_renew(k->txn);
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock(&e->resize);
+        if (rc == MDB_MAP_RESIZED && attempt < KS_MAX_RETRIES) {
+            resize_map(e, false); /* the failed renew left it reset, still renewable */
+            continue;
+        }
+        /* Anything else (MDB_BAD_RSLOT: the slot is no longer ours, e.g. another
+         * process's stale-reader check cleared it) : start over with a new
+         * transaction.  Not mdb_txn_abort: that would free the slot, which may
+         * be someone else's by now; the small handle is left behind instead. */
+        k->txn = NULL;
+    }
+    return txn_begin(e, MDB_RDONLY, &k->txn);
+}
+
 ks_err ks_run_read(struct ks_env *e, ks_txn_body body, void *arg, uint64_t *txnid)
 {
-    MDB_txn *t;
-    int rc = txn_begin(e, MDB_RDONLY, &t);
+    struct ks_kept *k = kept_get(e);
+    MDB_txn *t = NULL;
+    int rc = k ? kept_renew(e, k) : txn_begin(e, MDB_RDONLY, &t);
     if (rc)
         return ks_map_rc(rc);
+    if (k) {
+        t = k->txn;
+        k->busy = true;
+    }
     if (txnid)
         *txnid = mdb_txn_id(t);
     rc = body(e, t, arg);
-    mdb_txn_abort(t);
+    if (k) {
+        mdb_txn_reset(t); /* keeps the reader slot, releases the snapshot */
+        k->busy = false;
+    } else {
+        mdb_txn_abort(t);
+    }
     pthread_rwlock_unlock(&e->resize);
     return ks_map_rc(rc);
 }
