@@ -2,7 +2,7 @@
 /*
  * Card halves of the fixed-length symmetric key verbs (host halves in
  * csu/verb_symkey.c): CSNBKTB, CSNBKGN, CSNBCKM, CSNBCKI, CSNBKPI,
- * CSNBKYT, CSNBKTC.  Tokens: tok_fixed.h; CVs: tok_cv.h; wrapping under
+ * CSNBKYT (and CSNBKYTX, which is CSNBKYT with a KEK), CSNBKTC.  Tokens: tok_fixed.h; CVs: tok_cv.h; wrapping under
  * the master keys: wrap_fixed.h.  Block numbering per verb is documented
  * in the host half.  Every frame is hostile: each block's length is
  * checked here again.
@@ -256,32 +256,63 @@ csu_err fw_csnbktb(struct fw_ctx *ctx)
 
 /* ---- CSNBKGN ------------------------------------------------------------- */
 
-/* key_form: first two characters for key 1, last two for key 2 (reference §1.4). */
-static csu_err kgn_form(const uint8_t form[4], unsigned *count)
+/*
+ * key_form (reference §1.4): first two characters for key 1, last two for
+ * key 2.  OP: internal, under the master key; IM: external, under an
+ * IMPORTER (KEK_key_identifier_n); EX: external, under an EXPORTER.  gks:
+ * the key-generate bit the KEK's CV must carry for this form (tok_cv.h).
+ */
+enum kgn_dest { KGN_OP, KGN_IM, KGN_EX };
+
+struct kgn_form {
+    const char *word;
+    unsigned count;
+    enum kgn_dest dest[2];
+    uint8_t gks;
+};
+
+static const struct kgn_form kgn_forms[] = {
+    {"OP", 1, {KGN_OP, KGN_OP}, 0},          {"IM", 1, {KGN_IM, KGN_OP}, CV_GKS_SAME},
+    {"EX", 1, {KGN_EX, KGN_OP}, CV_GKS_SAME}, {"OPOP", 2, {KGN_OP, KGN_OP}, 0},
+    {"OPIM", 2, {KGN_OP, KGN_IM}, CV_GKS_OP}, {"OPEX", 2, {KGN_OP, KGN_EX}, CV_GKS_OP},
+    {"IMEX", 2, {KGN_IM, KGN_EX}, CV_GKS_IMEX}, {"EXEX", 2, {KGN_EX, KGN_EX}, CV_GKS_SAME},
+    {"IMIM", 2, {KGN_IM, KGN_IM}, CV_GKS_SAME},
+};
+
+static const struct kgn_form *kgn_form(const uint8_t form[4])
 {
-    static const char *const other[] = {"IM", "EX", "OPIM", "OPEX", "IMEX", "EXEX", "IMIM"};
-    if (cv_keyword_is(form, 4, "OP") || cv_keyword_is(form, 4, "OPOP")) {
-        *count = cv_keyword_is(form, 4, "OP") ? 1 : 2;
-        return CSU_OK;
-    }
-    for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
-        if (cv_keyword_is(form, 4, other[i]))
-            return CSU_E_UNAVAILABLE; /* forms under a KEK: not in this card yet */
-    return CSU_E_KEY_FORM;
+    for (size_t i = 0; i < sizeof(kgn_forms) / sizeof(kgn_forms[0]); i++)
+        if (cv_keyword_is(form, 4, kgn_forms[i].word))
+            return &kgn_forms[i];
+    return NULL;
+}
+
+/* A DES TOKEN skeleton for key form @p dest: OP needs an internal one; IM/EX take either, made external. */
+static csu_err kgn_des_token(const uint8_t gen[TOK_FIXED_LEN], const struct tok_fixed *info, enum kgn_dest dest,
+                             uint8_t tok[TOK_FIXED_LEN])
+{
+    if (dest == KGN_OP && info->kind == TOK_DES_EXTERNAL)
+        return CSU_E_GENERATED_ID;
+    memcpy(tok, gen, TOK_FIXED_LEN);
+    tok_fixed_strip_key(tok, info);
+    tok[TOK_OFF_TYPE] = dest == KGN_OP ? TOK_TYPE_INTERNAL : TOK_TYPE_EXTERNAL;
+    tok_fixed_seal(tok);
+    return CSU_OK;
 }
 
 /* The skeleton a generated key goes into, from key_type and the generated identifier. */
 static csu_err kgn_skeleton(const uint8_t type[KW], const uint8_t gen[TOK_FIXED_LEN], size_t len, enum cv_form form,
-                            uint8_t tok[TOK_FIXED_LEN], size_t *key_len)
+                            enum kgn_dest dest, uint8_t tok[TOK_FIXED_LEN], size_t *key_len)
 {
     bool aes_token = cv_keyword_is(type, KW, "AESTOKEN"), token = cv_keyword_is(type, KW, "TOKEN");
     struct tok_fixed info = {0};
     if (aes_token || token) {
-        if (tok_fixed_parse(gen, TOK_FIXED_LEN, &info) != CSU_OK || info.kind == TOK_DES_EXTERNAL ||
-            (aes_token && info.kind != TOK_AES_INTERNAL))
+        if (tok_fixed_parse(gen, TOK_FIXED_LEN, &info) != CSU_OK || (aes_token && info.kind != TOK_AES_INTERNAL))
             return CSU_E_GENERATED_ID;
     }
     if (aes_token || (token && info.kind == TOK_AES_INTERNAL) || cv_keyword_is(type, KW, "AESDATA")) {
+        if (dest != KGN_OP)
+            return CSU_E_KEY_FORM; /* there are no external fixed-length AES tokens (reference §3.5) */
         *key_len = len ? len : (info.key_len ? info.key_len : 32); /* blank key_length: the skeleton's */
         if (!aes_length_ok(*key_len, form))
             return CSU_E_KEY_LENGTH;
@@ -291,13 +322,11 @@ static csu_err kgn_skeleton(const uint8_t type[KW], const uint8_t gen[TOK_FIXED_
     if (token) {
         if (len && len != info.key_len)
             return CSU_E_TYPE_LENGTH;
-        memcpy(tok, gen, TOK_FIXED_LEN);
-        tok_fixed_strip_key(tok, &info);
         *key_len = info.key_len;
-        return CSU_OK;
+        return kgn_des_token(gen, &info, dest, tok);
     }
     *key_len = len;
-    return des_skeleton(type, len, form, false, tok);
+    return des_skeleton(type, len, form, dest != KGN_OP, tok);
 }
 
 static csu_err kgn_random_key(struct fw_ctx *ctx, const uint8_t tok[TOK_FIXED_LEN], uint8_t *key, size_t len)
@@ -307,38 +336,61 @@ static csu_err kgn_random_key(struct fw_ctx *ctx, const uint8_t tok[TOK_FIXED_LE
     return des_random_key(ctx, key, len);
 }
 
+/* Key @p i (0, 1) into its token: under the master key, or under its KEK (IN5 / IN6). */
+static csu_err kgn_wrap(struct fw_ctx *ctx, const struct kgn_form *f, unsigned i, uint8_t tok[TOK_FIXED_LEN],
+                        const uint8_t *key, size_t len)
+{
+    if (f->dest[i] == KGN_OP)
+        return wrap_fixed_wrap(ctx->card, tok, key, len);
+    const uint8_t *kek_tok = block_exact(ctx, CSU_TAG_IN(5 + i), TOK_FIXED_LEN);
+    if (!kek_tok)
+        return CSU_E_LENGTH;
+    uint8_t kek[WRAP_KEK_LEN];
+    bool old = false;
+    enum cv_kek kind = f->dest[i] == KGN_IM ? CV_KEK_IMPORTER : CV_KEK_EXPORTER;
+    csu_err err = wrap_fixed_kek(ctx->card, kek_tok, kind, f->gks, kek, &old);
+    if (err == CSU_OK)
+        err = wrap_fixed_wrap_external(tok, kek, key, len);
+    if (err == CSU_OK)
+        note_old_mk(ctx, old);
+    OPENSSL_cleanse(kek, sizeof(kek));
+    return err;
+}
+
+/* The skeleton of key @p i (0, 1): key_type IN3/IN4, generated identifier IN7/IN8. */
+static csu_err kgn_key_skeleton(const struct fw_ctx *ctx, const struct kgn_form *f, unsigned i, size_t len,
+                                enum cv_form cvf, uint8_t tok[TOK_FIXED_LEN], size_t *key_len)
+{
+    const uint8_t *type = block_exact(ctx, CSU_TAG_IN(3 + i), KW), *gen = block_exact(ctx, CSU_TAG_IN(7 + i), 64);
+    if (!type || !gen)
+        return CSU_E_LENGTH;
+    return kgn_skeleton(type, gen, len, cvf, f->dest[i], tok, key_len);
+}
+
 csu_err fw_csnbkgn(struct fw_ctx *ctx)
 {
     const uint8_t *form = block_exact(ctx, CSU_TAG_IN(1), 4), *klen = block_exact(ctx, CSU_TAG_IN(2), KW);
-    const uint8_t *type1 = block_exact(ctx, CSU_TAG_IN(3), KW), *gen1 = block_exact(ctx, CSU_TAG_IN(7), 64);
-    if (!form || !klen || !type1 || !gen1)
+    if (!form || !klen)
         return CSU_E_LENGTH;
-    unsigned count = 0;
+    const struct kgn_form *f = kgn_form(form);
     size_t len, len1, len2 = 0;
     enum cv_form cvf;
-    csu_err err = kgn_form(form, &count);
+    csu_err err = f ? length_keyword(klen, &len, &cvf) : CSU_E_KEY_FORM;
+    uint8_t tok[2][TOK_FIXED_LEN], key[WRAP_MAX_KEY];
     if (err == CSU_OK)
-        err = length_keyword(klen, &len, &cvf);
-    uint8_t tok1[TOK_FIXED_LEN], tok2[TOK_FIXED_LEN], key[WRAP_MAX_KEY];
-    if (err == CSU_OK)
-        err = kgn_skeleton(type1, gen1, len, cvf, tok1, &len1);
-    if (err == CSU_OK && count == 2) {
-        const uint8_t *type2 = block_exact(ctx, CSU_TAG_IN(4), KW), *gen2 = block_exact(ctx, CSU_TAG_IN(8), 64);
-        err = type2 && gen2 ? kgn_skeleton(type2, gen2, len, cvf, tok2, &len2) : CSU_E_LENGTH;
-        if (err == CSU_OK && (len2 != len1 || tok2[TOK_OFF_VERSION] != tok1[TOK_OFF_VERSION]))
+        err = kgn_key_skeleton(ctx, f, 0, len, cvf, tok[0], &len1);
+    if (err == CSU_OK && f->count == 2) {
+        err = kgn_key_skeleton(ctx, f, 1, len, cvf, tok[1], &len2);
+        if (err == CSU_OK && (len2 != len1 || tok[1][TOK_OFF_VERSION] != tok[0][TOK_OFF_VERSION]))
             err = CSU_E_TYPE_LENGTH;
     }
     if (err == CSU_OK)
-        err = kgn_random_key(ctx, tok1, key, len1);
-    if (err == CSU_OK)
-        err = wrap_fixed_wrap(ctx->card, tok1, key, len1);
-    if (err == CSU_OK && count == 2)
-        err = wrap_fixed_wrap(ctx->card, tok2, key, len1);
+        err = kgn_random_key(ctx, tok[0], key, len1);
+    for (unsigned i = 0; err == CSU_OK && i < f->count; i++)
+        err = kgn_wrap(ctx, f, i, tok[i], key, len1); /* the same key in both tokens */
     OPENSSL_cleanse(key, sizeof(key));
-    if (err == CSU_OK)
-        err = token_out(ctx, 1, tok1);
-    if (err == CSU_OK && count == 2)
-        err = token_out(ctx, 2, tok2);
+    for (unsigned i = 0; err == CSU_OK && i < f->count; i++)
+        err = token_out(ctx, 1 + i, tok[i]);
     return err;
 }
 
@@ -561,7 +613,11 @@ static csu_err kyt_subject(struct fw_ctx *ctx, const struct csu_rule_result *r, 
     csu_err err = token_in(ctx, CSU_TAG_IN(1), tok, &info);
     if (err == CSU_OK && !info.has_key)
         err = CSU_E_KEY_USE;
-    if (err == CSU_OK)
+    /* CSNBKYTX: an external token is tested under its KEK (IN4); CSNBKYT sends none: 8/64. */
+    const uint8_t *kek = block_exact(ctx, CSU_TAG_IN(4), TOK_FIXED_LEN);
+    if (err == CSU_OK && info.kind == TOK_DES_EXTERNAL && kek)
+        err = wrap_fixed_unwrap_external(ctx->card, tok, &info, kek, s->key, &old);
+    else if (err == CSU_OK)
         err = wrap_fixed_unwrap(ctx->card, tok, &info, s->key, &old);
     s->len = info.key_len;
     s->aes = info.kind == TOK_AES_INTERNAL;

@@ -163,8 +163,8 @@ static csu_err token_key(struct fw_ctx *ctx, const struct tokv *t, struct wrapv_
         OPENSSL_cleanse(mk, sizeof(mk));
         return err;
     }
-    case TOKV_KMS_KEK: /* wrapped under a transport key: no KEK verbs yet */
-        return CSU_E_UNAVAILABLE;
+    case TOKV_KMS_KEK: /* under a transport key: only CSNBKYT2 opens it, with its KEK (kyt2_external_key) */
+        return CSU_E_KEY_USE;
     default:
         return CSU_E_TOKEN_NULL; /* a skeleton holds no key */
     }
@@ -205,13 +205,27 @@ csu_err fw_csnbktb2(struct fw_ctx *ctx)
 /* ---- CSNBKGN2 ---------------------------------------------------------------- */
 
 enum { KGN2_G_ALG = 0, KGN2_G_FORM = 1 };
-enum { FORM_OP = 1, FORM_OPOP = 2, FORM_KEK = 3 };
+
+/*
+ * Key forms (reference §1.4): first two characters key 1, last two key 2.
+ * OP: internal, under the AES master key; IM / EX: external, under the
+ * AES IMPORTER / EXPORTER given as KEK_key_identifier_n (IN 12 / 13).
+ */
+enum kgn2_dest { DEST_OP, DEST_IM, DEST_EX };
+static const struct {
+    unsigned count;
+    enum kgn2_dest dest[2];
+} kgn2_forms[] = {
+    {1, {DEST_OP, DEST_OP}}, {2, {DEST_OP, DEST_OP}}, {1, {DEST_EX, DEST_OP}}, {1, {DEST_IM, DEST_OP}},
+    {2, {DEST_OP, DEST_EX}}, {2, {DEST_OP, DEST_IM}}, {2, {DEST_EX, DEST_EX}}, {2, {DEST_IM, DEST_EX}},
+    {2, {DEST_IM, DEST_IM}},
+};
 
 static const struct csu_keyword kgn2_words[] = {
-    {"AES", KGN2_G_ALG, TOKV_ALG_AES},   {"HMAC", KGN2_G_ALG, TOKV_ALG_HMAC}, {"OP", KGN2_G_FORM, FORM_OP},
-    {"OPOP", KGN2_G_FORM, FORM_OPOP},    {"EX", KGN2_G_FORM, FORM_KEK},       {"IM", KGN2_G_FORM, FORM_KEK},
-    {"OPEX", KGN2_G_FORM, FORM_KEK},     {"OPIM", KGN2_G_FORM, FORM_KEK},     {"EXEX", KGN2_G_FORM, FORM_KEK},
-    {"IMEX", KGN2_G_FORM, FORM_KEK},     {"IMIM", KGN2_G_FORM, FORM_KEK},
+    {"AES", KGN2_G_ALG, TOKV_ALG_AES}, {"HMAC", KGN2_G_ALG, TOKV_ALG_HMAC}, {"OP", KGN2_G_FORM, 0},
+    {"OPOP", KGN2_G_FORM, 1},          {"EX", KGN2_G_FORM, 2},              {"IM", KGN2_G_FORM, 3},
+    {"OPEX", KGN2_G_FORM, 4},          {"OPIM", KGN2_G_FORM, 5},            {"EXEX", KGN2_G_FORM, 6},
+    {"IMEX", KGN2_G_FORM, 7},          {"IMIM", KGN2_G_FORM, 8},
 };
 static const struct csu_rule_spec kgn2_spec = {kgn2_words, sizeof(kgn2_words) / sizeof(kgn2_words[0]), 2, 2,
                                                (1u << KGN2_G_ALG) | (1u << KGN2_G_FORM)};
@@ -224,8 +238,12 @@ static const struct csu_keyword key_type_words[] = {
 };
 static const struct csu_rule_spec key_type_spec = {key_type_words, 5, 1, 1, 1u};
 
-/* The token generated key @p i (1 or 2) goes into, before the key. */
-static csu_err kgn2_skeleton(const struct fw_ctx *ctx, unsigned i, uint8_t alg, struct tokv *t)
+/*
+ * The token generated key @p i (1 or 2) goes into, before the key.  A
+ * supplied skeleton must be internal for OP; IM/EX take an internal or
+ * external one and make it external.
+ */
+static csu_err kgn2_skeleton(const struct fw_ctx *ctx, unsigned i, uint8_t alg, enum kgn2_dest dest, struct tokv *t)
 {
     const struct csu_wire_block *kt = in_block(ctx, 1 + i); /* IN(2) / IN(3) */
     struct csu_rule_result r;
@@ -238,15 +256,56 @@ static csu_err kgn2_skeleton(const struct fw_ctx *ctx, unsigned i, uint8_t alg, 
         err = in_token(ctx, 7 + i, t); /* IN(8) / IN(9) */
         if (err == CSU_E_NULL_POINTER || err == CSU_E_TOKEN_NULL)
             return CSU_E_GENERATED_ID;
-        if (err == CSU_OK && (t->kms != TOKV_KMS_NONE || t->id != TOKV_ID_INTERNAL || t->alg != alg))
+        if (err == CSU_OK && (t->kms != TOKV_KMS_NONE || t->alg != alg ||
+                              (dest == DEST_OP && t->id != TOKV_ID_INTERNAL)))
             err = CSU_E_GENERATED_ID;
     } else {
         err = tokv_default_skeleton(alg, (uint16_t)r.value[0], t);
     }
+    t->id = dest == DEST_OP ? TOKV_ID_INTERNAL : TOKV_ID_EXTERNAL;
     if (err == CSU_OK)
         err = apply_name_uad(ctx, 3 + i, 5 + i, t); /* names IN(4)/(5), user AD IN(6)/(7) */
     if (err == CSU_OK)
         tokv_set_parts(t, 0); /* a generated key is complete */
+    return err;
+}
+
+/*
+ * The clear key of an AES key-encrypting key (input block @p n): an
+ * internal, complete AES @p type token (EXPORTER or IMPORTER) whose KUF1
+ * allows export / import.  Anything else is 8/39, the fixed-length
+ * tokens' "control vector does not permit" (docs/tokens-v5.md).
+ */
+static csu_err kek_key(struct fw_ctx *ctx, unsigned n, uint16_t type, struct wrapv_key *kek, bool *old)
+{
+    struct tokv t;
+    uint16_t use = type == TOKV_EXPORTER ? TOKV_KUF1_EXPORT : TOKV_KUF1_IMPORT;
+    csu_err err = in_token(ctx, n, &t);
+    if (err == CSU_OK && (t.id != TOKV_ID_INTERNAL || t.alg != TOKV_ALG_AES || t.key_type != type ||
+                          t.kuf_count < 1 || (t.kuf[0] & use) != use))
+        err = CSU_E_CV;
+    if (err == CSU_OK && (t.kms != TOKV_KMS_MK || !tokv_is_complete(&t)))
+        err = CSU_E_KEY_USE;
+    if (err == CSU_OK)
+        err = token_key(ctx, &t, kek, old);
+    tokv_wipe(&t);
+    return err;
+}
+
+/* Wrap the generated key into token @p i (0, 1): under the master key, or its KEK (IN 12 / 13). */
+static csu_err kgn2_seal(struct fw_ctx *ctx, enum kgn2_dest dest, unsigned i, struct tokv *t,
+                         const struct wrapv_key *key)
+{
+    if (dest == DEST_OP)
+        return seal_current(ctx, t, key);
+    struct wrapv_key kek = {0};
+    bool old = false;
+    csu_err err = kek_key(ctx, 12 + i, dest == DEST_EX ? TOKV_EXPORTER : TOKV_IMPORTER, &kek, &old);
+    if (err == CSU_OK)
+        err = wrapv_seal_kek(t, &kek, key);
+    if (err == CSU_OK)
+        warn_if_old(ctx, old);
+    OPENSSL_cleanse(&kek, sizeof(kek));
     return err;
 }
 
@@ -256,10 +315,9 @@ csu_err fw_csnbkgn2(struct fw_ctx *ctx)
     csu_err err = csu_rules_parse(&kgn2_spec, ctx->req->rule_count, ctx->req->rules, &r);
     if (err != CSU_OK)
         return err;
-    if (r.value[KGN2_G_FORM] == FORM_KEK) /* IM/EX forms need KEK tokens: not here yet */
-        return CSU_E_UNAVAILABLE;
     uint8_t alg = (uint8_t)r.value[KGN2_G_ALG];
-    unsigned count = r.value[KGN2_G_FORM] == FORM_OPOP ? 2 : 1;
+    unsigned count = kgn2_forms[r.value[KGN2_G_FORM]].count;
+    const enum kgn2_dest *dest = kgn2_forms[r.value[KGN2_G_FORM]].dest;
     struct tokv tok[2];
     struct wrapv_key key = {0};
     uint32_t bits = 0, capacity[2] = {0, 0};
@@ -267,7 +325,7 @@ csu_err fw_csnbkgn2(struct fw_ctx *ctx)
     for (unsigned i = 0; err == CSU_OK && i < count; i++) {
         err = in_u32(ctx, 10 + i, 0, &capacity[i]);
         if (err == CSU_OK)
-            err = kgn2_skeleton(ctx, i + 1, alg, &tok[i]);
+            err = kgn2_skeleton(ctx, i + 1, alg, dest[i], &tok[i]);
     }
     if (err == CSU_OK && !tokv_key_bits_valid(alg, bits))
         err = CSU_E_CLEAR_BITS;
@@ -275,11 +333,10 @@ csu_err fw_csnbkgn2(struct fw_ctx *ctx)
         key.bits = bits;
         err = card_drbg_generate(ctx->worker->drbg, key.bytes, bits / 8u, NULL, 0);
     }
-    for (unsigned i = 0; err == CSU_OK && i < count; i++) {
-        err = seal_current(ctx, &tok[i], &key);
-        if (err == CSU_OK)
-            err = emit_token(ctx, CSU_TAG_OUT(1 + i), &tok[i], capacity[i]);
-    }
+    for (unsigned i = 0; err == CSU_OK && i < count; i++)
+        err = kgn2_seal(ctx, dest[i], i, &tok[i], &key); /* the same key in both tokens */
+    for (unsigned i = 0; err == CSU_OK && i < count; i++)
+        err = emit_token(ctx, CSU_TAG_OUT(1 + i), &tok[i], capacity[i]);
     OPENSSL_cleanse(&key, sizeof(key));
     return err;
 }
@@ -466,6 +523,21 @@ static csu_err kyt2_emit(struct fw_ctx *ctx, const uint8_t *vp, size_t vp_len)
     return CSU_OK;
 }
 
+/* An external token's key, under the KEK given in IN(3): the EXPORTER or IMPORTER whose copy it is. */
+static csu_err kyt2_external_key(struct fw_ctx *ctx, const struct tokv *t, struct wrapv_key *key, bool *old)
+{
+    const struct csu_wire_block *b = in_block(ctx, 3);
+    if (!b)
+        return CSU_E_NULL_POINTER; /* the KEK identifier is required for an external token */
+    struct wrapv_key kek = {0};
+    bool importer = b->length > 43 && csu_load_be16(b->data + 42) == TOKV_IMPORTER;
+    csu_err err = kek_key(ctx, 3, importer ? TOKV_IMPORTER : TOKV_EXPORTER, &kek, old);
+    if (err == CSU_OK)
+        err = wrapv_open_kek(t, &kek, key);
+    OPENSSL_cleanse(&kek, sizeof(kek));
+    return err;
+}
+
 csu_err fw_csnbkyt2(struct fw_ctx *ctx)
 {
     struct csu_rule_result r;
@@ -481,7 +553,7 @@ csu_err fw_csnbkyt2(struct fw_ctx *ctx)
     if (err == CSU_OK)
         err = kyt2_method(&r, &t, &method);
     if (err == CSU_OK)
-        err = token_key(ctx, &t, &key, &old);
+        err = t.kms == TOKV_KMS_KEK ? kyt2_external_key(ctx, &t, &key, &old) : token_key(ctx, &t, &key, &old);
     if (err == CSU_OK)
         err = check_value(method, &key, vp, &vp_len);
     if (err == CSU_OK)

@@ -89,6 +89,16 @@ const struct cv_type *cv_type_by_cv(const uint8_t left[CV_LEN])
     return NULL;
 }
 
+/* Byte 1 holds bits 8-15: key class 0100 (KEK), subtype 000 sending / 001 receiving, parity. */
+#define CV_CLASS_BYTE 1
+#define CV_GKS_BYTE 2
+
+bool cv_kek_allows(const uint8_t cv[CV_LEN], enum cv_kek kind, uint8_t gks)
+{
+    uint8_t want = kind == CV_KEK_EXPORTER ? 0x40u : 0x42u;
+    return (cv[CV_CLASS_BYTE] & 0xFEu) == want && (cv[CV_GKS_BYTE] & gks) == gks;
+}
+
 static void cv_apply_form(uint8_t cv[CV_LEN], enum cv_form form)
 {
     /* DOUBLE-O / TRIPLE-O set the first key-form bit (010 → 110, 011 → 111, 001 → 101). */

@@ -65,6 +65,28 @@ bool cv_is_key_part(const uint8_t left[CV_LEN]);
 /** Set or clear the KEY-PART bit of one CV half and restore its parity. */
 void cv_set_key_part(uint8_t cv[CV_LEN], bool on);
 
+/** The two classes of DES key-encrypting keys (CV bits 8-14). */
+enum cv_kek { CV_KEK_EXPORTER, CV_KEK_IMPORTER };
+
+/*
+ * Key-generate bits of a KEK's CV (the "gks" bits 18-20, byte 2 of the
+ * CV): which CSNBKGN key forms may encipher a key under this KEK.  The
+ * reference names the field, not each bit; our assignment follows the
+ * keyword order of IBM's CSNBKTB (docs/tokens-fixed.md):
+ *   EXPORTER: bit 18 OPEX, bit 19 IMEX, bit 20 EXEX;
+ *   IMPORTER: bit 18 OPIM, bit 19 IMEX, bit 20 IMIM.
+ * The default EXPORTER and IMPORTER CVs have all three on.
+ */
+#define CV_GKS_OP 0x20u   /**< bit 18: OPEX (EXPORTER) / OPIM (IMPORTER) */
+#define CV_GKS_IMEX 0x10u /**< bit 19: IMEX */
+#define CV_GKS_SAME 0x08u /**< bit 20: EXEX (EXPORTER) / IMIM (IMPORTER); also the single EX / IM forms */
+
+/**
+ * True when @p cv (one half of a KEK's CV) is of class @p kind and has
+ * every key-generate bit of @p gks on (@p gks 0: the class alone).
+ */
+bool cv_kek_allows(const uint8_t cv[CV_LEN], enum cv_kek kind, uint8_t gks);
+
 /** True when every byte of @p cv has even parity. */
 bool cv_parity_ok(const uint8_t cv[CV_LEN]);
 

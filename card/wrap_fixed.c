@@ -282,3 +282,75 @@ csu_err wrap_fixed_rewrap(struct card *card, uint8_t tok[TOK_FIXED_LEN], const s
     OPENSSL_cleanse(key, sizeof(key));
     return err;
 }
+
+/* ---- external tokens: under a key-encrypting key ------------------------- */
+
+/* A KEK of 8/16/24 bytes as the 24-byte TDES key: K,K,K or K1,K2,K1 or as is. */
+static void kek_expand(const uint8_t *key, size_t len, uint8_t kek[WRAP_KEK_LEN])
+{
+    for (size_t i = 0; i < WRAP_KEK_LEN; i++)
+        kek[i] = key[i < len ? i : i % (len == 8 ? 8 : 16)];
+}
+
+csu_err wrap_fixed_kek(struct card *card, const uint8_t kek_tok[TOK_FIXED_LEN], enum cv_kek kind, uint8_t gks,
+                       uint8_t kek[WRAP_KEK_LEN], bool *old)
+{
+    struct tok_fixed info;
+    *old = false;
+    csu_err err = tok_fixed_parse(kek_tok, TOK_FIXED_LEN, &info);
+    if (err != CSU_OK)
+        return err;
+    /* Only an operational DES key whose CV (both halves) says "KEK of this class, for this form". */
+    bool right_ok = info.key_len == 8 || cv_kek_allows(info.cv_right, kind, gks);
+    if (info.kind != TOK_DES_INTERNAL || !cv_kek_allows(info.cv_left, kind, gks) || !right_ok)
+        return CSU_E_CV;
+    if (!info.has_key)
+        return CSU_E_KEY_USE;
+    uint8_t key[WRAP_MAX_KEY];
+    err = wrap_fixed_unwrap(card, kek_tok, &info, key, old);
+    if (err == CSU_OK)
+        kek_expand(key, info.key_len, kek);
+    OPENSSL_cleanse(key, sizeof(key));
+    return err;
+}
+
+csu_err wrap_fixed_wrap_external(uint8_t tok[TOK_FIXED_LEN], const uint8_t kek[WRAP_KEK_LEN], const uint8_t *key,
+                                 size_t key_len)
+{
+    struct tok_fixed info;
+    csu_err err = tok_fixed_parse(tok, TOK_FIXED_LEN, &info);
+    if (err != CSU_OK)
+        return err;
+    if (info.kind != TOK_DES_EXTERNAL)
+        return CSU_E_KEY_USE;
+    if (info.key_len != key_len)
+        return CSU_E_KEY_LENGTH;
+    uint8_t parts[24] = {0};
+    err = wrap_des_parts(kek, info.cv_left, info.cv_right, key, parts, key_len, true);
+    if (err == CSU_OK) {
+        des_parts_put(tok, parts, key_len);
+        memset(tok + TOK_OFF_MKVP, 0, MK_VP_LEN);
+        tok[TOK_OFF_FLAGS] |= TOK_FLAG_KEY;
+        tok_fixed_seal(tok);
+    }
+    OPENSSL_cleanse(parts, sizeof(parts));
+    return err;
+}
+
+csu_err wrap_fixed_unwrap_external(struct card *card, const uint8_t tok[TOK_FIXED_LEN], const struct tok_fixed *info,
+                                   const uint8_t kek_tok[TOK_FIXED_LEN], uint8_t key[WRAP_MAX_KEY], bool *old)
+{
+    if (info->kind != TOK_DES_EXTERNAL || !info->has_key)
+        return CSU_E_KEY_USE;
+    /* A key under an EXPORTER is tested with it (our copy), one under an IMPORTER likewise. */
+    enum cv_kek kind = cv_kek_allows(kek_tok + TOK_OFF_CV_LEFT, CV_KEK_IMPORTER, 0) ? CV_KEK_IMPORTER
+                                                                                     : CV_KEK_EXPORTER;
+    uint8_t kek[WRAP_KEK_LEN], parts[24];
+    csu_err err = wrap_fixed_kek(card, kek_tok, kind, 0, kek, old);
+    des_parts_get(tok, parts);
+    if (err == CSU_OK)
+        err = wrap_des_parts(kek, info->cv_left, info->cv_right, parts, key, info->key_len, false);
+    OPENSSL_cleanse(kek, sizeof(kek));
+    OPENSSL_cleanse(parts, sizeof(parts));
+    return err;
+}

@@ -75,6 +75,47 @@ csu_err wrap_fixed_wrap(struct card *card, uint8_t tok[TOK_FIXED_LEN], const uin
  */
 csu_err wrap_fixed_adopt(struct card *card, uint8_t tok[TOK_FIXED_LEN], const uint8_t *value, size_t len);
 
+/*
+ * External DES tokens (X'02'): the key parts are enciphered exactly as in
+ * an internal token, with the clear key-encrypting key in place of the
+ * master key (KEK XOR the CV of each half).  A double-length KEK is used
+ * as K1,K2,K1, a single one as K,K,K.  Bytes 8-15 stay zero (no MKVP).
+ */
+#define WRAP_KEK_LEN 24
+
+/**
+ * The clear key of the DES KEK in the 64-byte internal token @p kek_tok,
+ * expanded to 24 bytes, after checking that both CV halves are of class
+ * @p kind with the key-generate bits @p gks on (tok_cv.h; 0: class only).
+ * @param[out] old true when the KEK is under the old master key.
+ * @return CSU_OK; tok_fixed_parse's codes; CSU_E_CV (8/39) not an internal
+ *         DES KEK of that class and those bits (a DATA key, an AES
+ *         token, an external token, an EXPORTER where an IMPORTER is
+ *         needed); CSU_E_KEY_USE for a skeleton; wrap_fixed_unwrap's codes.
+ */
+csu_err wrap_fixed_kek(struct card *card, const uint8_t kek_tok[TOK_FIXED_LEN], enum cv_kek kind, uint8_t gks,
+                       uint8_t kek[WRAP_KEK_LEN], bool *old);
+
+/**
+ * Put @p key into the external DES skeleton or token @p tok under @p kek
+ * (from wrap_fixed_kek): key parts, flag X'80', MKVP field zero, TVV.
+ * @return CSU_OK; tok_fixed_parse's codes; CSU_E_KEY_USE (not an external
+ *         DES token); CSU_E_KEY_LENGTH (@p key_len disagrees with the CV).
+ */
+csu_err wrap_fixed_wrap_external(uint8_t tok[TOK_FIXED_LEN], const uint8_t kek[WRAP_KEK_LEN], const uint8_t *key,
+                                 size_t key_len);
+
+/**
+ * The clear key of the external DES token @p tok (@p info from
+ * tok_fixed_parse, has_key true) under the KEK token @p kek_tok, which
+ * must be an internal EXPORTER or IMPORTER (any key-generate bits).
+ * @param[out] old true when the KEK is under the old master key.
+ * @return CSU_OK; CSU_E_KEY_USE (not an external token with a key);
+ *         wrap_fixed_kek's codes; CSU_E_CRYPTO.
+ */
+csu_err wrap_fixed_unwrap_external(struct card *card, const uint8_t tok[TOK_FIXED_LEN], const struct tok_fixed *info,
+                                   const uint8_t kek_tok[TOK_FIXED_LEN], uint8_t key[WRAP_MAX_KEY], bool *old);
+
 /** Which register CSNBKTC re-enciphers to. */
 enum wrap_target { WRAP_TO_CURRENT, WRAP_TO_NEW };
 

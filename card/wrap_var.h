@@ -56,4 +56,28 @@ csu_err wrapv_seal(struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], const uint8_t
  */
 csu_err wrapv_open(const struct tokv *t, const uint8_t mk[WRAPV_MK_LEN], struct wrapv_key *key);
 
+/*
+ * External tokens (key material state X'02', id X'02'): the same payload
+ * and checks, AESKW under an AES key-encrypting key of 128, 192 or 256
+ * bits (an EXPORTER or IMPORTER token's key) instead of the master key;
+ * KVP type X'02', KVP = wrapv_kek_vp of the KEK.
+ */
+
+/** KEK verification pattern: Trunc64(SHA-256(X'01' || KEK)).  CSU_OK, CSU_E_KEY_LENGTH, CSU_E_CRYPTO. */
+csu_err wrapv_kek_vp(const struct wrapv_key *kek, uint8_t vp[WRAPV_MKVP_LEN]);
+
+/**
+ * Wrap @p key into the external token @p t under @p kek: state X'02',
+ * KVP, method, hash and payload.  @return as wrapv_seal; CSU_E_KEY_LENGTH
+ * for a KEK that is not 128/192/256 bits.
+ */
+csu_err wrapv_seal_kek(struct tokv *t, const struct wrapv_key *kek, const struct wrapv_key *key);
+
+/**
+ * Unwrap the key of the external token @p t (state X'02', AESKW) with
+ * @p kek.  @return CSU_OK; CSU_E_PAYLOAD (8/2113) when the KVP is not the
+ * KEK's or on any integrity mismatch; CSU_E_KEY_LENGTH; CSU_E_NOMEM.
+ */
+csu_err wrapv_open_kek(const struct tokv *t, const struct wrapv_key *kek, struct wrapv_key *key);
+
 #endif /* WRAP_VAR_H */

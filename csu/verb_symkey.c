@@ -7,13 +7,17 @@
  *   CSNBKTB  rules; IN1 key_type (8), IN2 key_value (KEY: DES key length,
  *            AES 32), IN3 control_vector (CV: 16)            → OUT1 token
  *   CSNBKGN  IN1 key_form (4), IN2 key_length, IN3 key_type_1, IN4 key_type_2
- *            (8 each), IN7/IN8 generated ids (64)             → OUT1/OUT2 tokens
+ *            (8 each), IN5/IN6 KEK tokens (64, only for a key whose
+ *            half of key_form is IM or EX), IN7/IN8 generated ids (64)
+ *                                                             → OUT1/OUT2 tokens
  *   CSNBCKM  rules; IN1 clear key                              → OUT1 token
  *   CSNBCKI  IN1 clear key (8), IN2 target token (if a token)   → OUT1 token
  *   CSNBKPI  rules; IN1 key part (token's key length, not for COMPLETE),
  *            IN2 token                                          → OUT1 token
  *   CSNBKYT  rules; IN1 token (64) or clear key, IN2 value_1, IN3 value_2
  *            (VERIFY)                                           → OUT1 value_1, OUT2 value_2
+ *   CSNBKYTX as CSNBKYT (same operation), plus IN4 the KEK token when
+ *            the key identifier is an external token
  *   CSNBKTC  rules; IN1 token                                   → OUT1 token
  * The host reads only what the rule array says the caller passed; the card
  * parses the rule array again and decides.
@@ -236,6 +240,29 @@ static csu_err kgn_target(const unsigned char *type, const unsigned char *id, st
     return err;
 }
 
+/* A DES key-encrypting key (token or label of DES key storage), sent as @p tag. */
+static csu_err kek_in(const unsigned char *id, uint16_t tag, struct csu_keyid *k, struct csu_wire_msg *req)
+{
+    if (!id)
+        return CSU_E_NULL_POINTER;
+    csu_err err = csu_keyid_resolve(CSU_STORE_DES, id, TOKEN_LEN, k);
+    if (err == CSU_OK && k->length != TOKEN_LEN)
+        err = CSU_E_TOKEN_VERSION;
+    if (err == CSU_OK && !csu_wire_add_block(req, tag, k->token, TOKEN_LEN))
+        err = CSU_E_INTERNAL;
+    return err;
+}
+
+/* Key @p i's KEK (IN5 / IN6) when its half of key_form is IM or EX; OP keys ignore the parameter. */
+static csu_err kgn_kek(const unsigned char *key_form, unsigned i, const unsigned char *kek, struct csu_keyid *k,
+                       struct csu_wire_msg *req)
+{
+    const unsigned char *half = key_form + 2 * i;
+    if (!word_is(half, 2, "IM") && !word_is(half, 2, "EX"))
+        return CSU_OK;
+    return kek_in(kek, CSU_TAG_IN(5 + i), k, req);
+}
+
 void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
                          unsigned char *key_form, unsigned char *key_length, unsigned char *key_type_1,
                          unsigned char *key_type_2, unsigned char *KEK_key_identifier_1,
@@ -243,11 +270,10 @@ void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_l
                          unsigned char *generated_key_identifier_2)
 {
     (void)exit_data_length, (void)exit_data;
-    (void)KEK_key_identifier_1, (void)KEK_key_identifier_2; /* OP and OPOP forms use no KEK */
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKGN};
-    struct csu_keyid k1 = {0}, k2 = {0};
+    struct csu_keyid k1 = {0}, k2 = {0}, kek1 = {0}, kek2 = {0};
     const uint8_t *gen1 = NULL, *gen2 = NULL;
     csu_err err = CSU_OK;
     if (!key_form || !key_length || !key_type_1 || !generated_key_identifier_1)
@@ -260,6 +286,10 @@ void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_l
         err = kgn_target(key_type_1, generated_key_identifier_1, &k1, &gen1);
     if (err == CSU_OK && pair)
         err = kgn_target(key_type_2, generated_key_identifier_2, &k2, &gen2);
+    if (err == CSU_OK)
+        err = kgn_kek(key_form, 0, KEK_key_identifier_1, &kek1, &req);
+    if (err == CSU_OK && pair)
+        err = kgn_kek(key_form, 1, KEK_key_identifier_2, &kek2, &req);
     if (err == CSU_OK) {
         add(&req, 1, key_form, 4);
         add(&req, 2, key_length, KW);
@@ -279,6 +309,8 @@ void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_l
         write_back(&k2, tok2, return_code, reason_code);
     csu_keyid_release(&k1);
     csu_keyid_release(&k2);
+    csu_keyid_release(&kek1);
+    csu_keyid_release(&kek2);
 }
 
 /* ---- CSNBCKM, CSNBCKI ---------------------------------------------------- */
@@ -340,9 +372,15 @@ void SECURITYAPI CSNBCKI(long *return_code, long *reason_code, long *exit_data_l
 
 /* ---- CSNBKPI ------------------------------------------------------------- */
 
-/* Key length of a fixed-length DES token: key-form bits of the left CV (v0) or byte 59 (v1). */
+/*
+ * Key length of a fixed-length DES token: key-form bits of the left CV (v0)
+ * or byte 59 (v1).  Other tokens (AES v4: bytes 32-47 are key material) 0:
+ * no key part is read, the card refuses the token (8/64).
+ */
 static size_t des_token_key_length(const uint8_t *tok)
 {
+    if (tok[4] != 0x00 && tok[4] != 0x01)
+        return 0;
     if (tok[4] == 0x01)
         return tok[59] == 0x20 ? 24 : 16;
     unsigned form = (tok[37] & 0xE0u) >> 5;
@@ -365,8 +403,9 @@ void SECURITYAPI CSNBKPI(long *return_code, long *reason_code, long *exit_data_l
     if (takes_part && !key_part)
         err = CSU_E_NULL_POINTER;
     if (err == CSU_OK) {
-        if (takes_part)
-            add(&req, 1, key_part, des_token_key_length(k.token));
+        size_t part_len = des_token_key_length(k.token);
+        if (takes_part && part_len > 0)
+            add(&req, 1, key_part, part_len);
         add(&req, 2, k.token, TOKEN_LEN);
     }
     unsigned char tok[TOKEN_LEN];
@@ -393,15 +432,16 @@ static size_t kyt_identifier_length(long count, const unsigned char *rules)
     return TOKEN_LEN;
 }
 
-void SECURITYAPI CSNBKYT(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
-                         long *rule_array_count, unsigned char *rule_array, unsigned char *key_identifier,
-                         unsigned char *value_1, unsigned char *value_2)
+/*
+ * CSNBKYT and CSNBKYTX: @p kek (KYTX only) is sent (IN4) when the key
+ * identifier is an external token, whose key is under that KEK.
+ */
+static void kyt_call(long *return_code, long *reason_code, long *rule_array_count, unsigned char *rule_array,
+                     unsigned char *key_identifier, unsigned char *value_1, unsigned char *value_2,
+                     const unsigned char *kek)
 {
-    (void)exit_data_length, (void)exit_data;
-    if (!return_code || !reason_code)
-        return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKYT};
-    struct csu_keyid k = {0};
+    struct csu_keyid k = {0}, kk = {0};
     csu_err err = rules_in(rule_array_count, rule_array, 1, 5, &req);
     size_t id_len = err == CSU_OK ? kyt_identifier_length(*rule_array_count, rule_array) : 0;
     bool verify = err == CSU_OK && rule_has(*rule_array_count, rule_array, "VERIFY");
@@ -416,6 +456,8 @@ void SECURITYAPI CSNBKYT(long *return_code, long *reason_code, long *exit_data_l
         err = fixed_key(key_identifier, aes ? CSU_STORE_AES : CSU_STORE_DES, &k);
         tok = k.token;
     }
+    if (err == CSU_OK && id_len == TOKEN_LEN && kek && tok[0] == 0x02)
+        err = kek_in(kek, CSU_TAG_IN(4), &kk, &req);
     if (err == CSU_OK) {
         if (id_len)
             add(&req, 1, tok, id_len);
@@ -427,6 +469,30 @@ void SECURITYAPI CSNBKYT(long *return_code, long *reason_code, long *exit_data_l
     round_trip(&req, err, return_code, reason_code, (struct out_spec){value_1, 8, false},
                (struct out_spec){verify ? NULL : value_2, 8, false});
     csu_keyid_release(&k);
+    csu_keyid_release(&kk);
+}
+
+void SECURITYAPI CSNBKYT(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
+                         long *rule_array_count, unsigned char *rule_array, unsigned char *key_identifier,
+                         unsigned char *value_1, unsigned char *value_2)
+{
+    (void)exit_data_length, (void)exit_data;
+    if (!return_code || !reason_code)
+        return;
+    kyt_call(return_code, reason_code, rule_array_count, rule_array, key_identifier, value_1, value_2, NULL);
+}
+
+/* Key Test Extended: CSNBKYT plus the KEK of an external token (the same card operation, with IN4). */
+void SECURITYAPI CSNBKYTX(long *return_code, long *reason_code, long *exit_data_length, unsigned char *exit_data,
+                          long *rule_array_count, unsigned char *rule_array, unsigned char *key_identifier,
+                          unsigned char *random_number, unsigned char *verification_pattern,
+                          unsigned char *kek_key_identifier)
+{
+    (void)exit_data_length, (void)exit_data;
+    if (!return_code || !reason_code)
+        return;
+    kyt_call(return_code, reason_code, rule_array_count, rule_array, key_identifier, random_number,
+             verification_pattern, kek_key_identifier);
 }
 
 /* ---- CSNBKTC ------------------------------------------------------------- */

@@ -8,10 +8,12 @@
  *   CSNBKTB2  IN 1 clear_key_bit_length (u32), 2 clear key, 3 key name,
  *             4 user associated data; OUT 1 target token
  *   CSNBKGN2  IN 1 clear_key_bit_length (u32), 2/3 key_type_1/2, 4/5 key
- *             names, 6/7 user AD, 8/9 skeletons, 10/11 capacities (u32);
+ *             names, 6/7 user AD, 8/9 skeletons, 10/11 capacities (u32),
+ *             12/13 KEKs (only for a key whose form is IM or EX);
  *             OUT 1/2 generated tokens
  *   CSNBKPI2  IN 1 key part bit length (u32), 2 key part, 3 token; OUT 1 token
- *   CSNBKYT2  IN 1 token, 2 verification pattern given; OUT 1 pattern made
+ *   CSNBKYT2  IN 1 token, 2 verification pattern given, 3 KEK (external
+ *             tokens only); OUT 1 pattern made
  *   CSNBKTC2  IN 1 token; OUT 1 token
  * Token lengths come from the token header, never from the length the
  * caller passes (clients pass their buffer size, e.g. 2500).
@@ -264,6 +266,21 @@ static bool kgn2_two_keys(const long *count, const unsigned char *rules)
     return false;
 }
 
+/*
+ * True when key @p i (0, 1) of the rule array's key form is IM or EX: its
+ * KEK identifier is then sent (IN 12 / 13); OP keys ignore it, so a client's
+ * unused KEK parameter is never read.
+ */
+static bool kgn2_needs_kek(const long *count, const unsigned char *rules, unsigned i)
+{
+    static const char *const forms[] = {"EX", "IM", "OPEX", "OPIM", "EXEX", "IMEX", "IMIM"};
+    for (long w = 0; rules && w < *count; w++)
+        for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++)
+            if (word_is(rules + CSU_RULE_WORD * w, forms[f]) && strlen(forms[f]) > 2 * i)
+                return forms[f][2 * i] != 'O';
+    return false;
+}
+
 /* Both generated tokens are checked before either is written. */
 static csu_err kgn2_out(const struct csu_reply *rep, long *len1, unsigned char *gen1, long *len2,
                         unsigned char *gen2, bool two)
@@ -292,14 +309,10 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
 {
     (void)exit_data_length;
     (void)exit_data;
-    (void)KEK_key_identifier_1_length; /* KEKs serve the IM/EX forms, answered 8/335 by the card */
-    (void)KEK_key_identifier_1;
-    (void)KEK_key_identifier_2_length;
-    (void)KEK_key_identifier_2;
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKGN2};
-    struct csu_keyid k1 = {0}, k2 = {0};
+    struct csu_keyid k1 = {0}, k2 = {0}, kek1 = {0}, kek2 = {0};
     uint8_t bits[4], cap1[4], cap2[4];
     long nbits;
     csu_err err = rules_in(rule_array_count, rule_array, &req);
@@ -322,6 +335,10 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
         err = data_in(key_name_2_length, key_name_2, V5_NAME_LEN, CSU_TAG_IN(5), &req);
     if (err == CSU_OK && two)
         err = data_in(user_associated_data_2_length, user_associated_data_2, V5_MAX_UAD, CSU_TAG_IN(7), &req);
+    if (err == CSU_OK && kgn2_needs_kek(rule_array_count, rule_array, 0))
+        err = token_in(KEK_key_identifier_1_length, KEK_key_identifier_1, CSU_TAG_IN(12), &kek1, &req);
+    if (err == CSU_OK && two && kgn2_needs_kek(rule_array_count, rule_array, 1))
+        err = token_in(KEK_key_identifier_2_length, KEK_key_identifier_2, CSU_TAG_IN(13), &kek2, &req);
     struct label_out o1, o2;
     struct csu_reply rep;
     if (err == CSU_OK)
@@ -342,6 +359,8 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
     }
     csu_keyid_release(&k1);
     csu_keyid_release(&k2);
+    csu_keyid_release(&kek1);
+    csu_keyid_release(&kek2);
 }
 
 /* A verb that rewrites the key it is given: the token back to the caller, or into the label's record. */
@@ -399,14 +418,12 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
 {
     (void)exit_data_length;
     (void)exit_data;
-    (void)KEK_key_identifier_length; /* only external KEK-wrapped tokens need it: answered 8/335 */
-    (void)KEK_key_identifier;
     (void)reserved_length;
     (void)reserved;
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKYT2};
-    struct csu_keyid k = {0};
+    struct csu_keyid k = {0}, kek = {0};
     uint8_t capacity[4];
     long vp_len = 0;
     csu_err err = rules_in(rule_array_count, rule_array, &req);
@@ -416,6 +433,9 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
         err = csu_get_length(verification_pattern_length, 0, V5_MAX_BUFFER, &vp_len);
     if (err == CSU_OK)
         err = token_in(key_identifier_length, key_identifier, CSU_TAG_IN(1), &k, &req);
+    /* An external token (X'02') is tested under its KEK; other tokens ignore the parameter. */
+    if (err == CSU_OK && k.token[0] == 0x02)
+        err = token_in(KEK_key_identifier_length, KEK_key_identifier, CSU_TAG_IN(3), &kek, &req);
     /* The pattern to VERIFY; with GENERATE the card ignores it. */
     if (err == CSU_OK && vp_len > 0 &&
         !csu_wire_add_block(&req, CSU_TAG_IN(2), verification_pattern, (size_t)(vp_len < V5_MAX_VP ? vp_len : V5_MAX_VP)))
@@ -426,6 +446,7 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
     if (err == CSU_OK)
         err = csu_call(&req, &rep);
     csu_keyid_release(&k);
+    csu_keyid_release(&kek);
     if (err != CSU_OK) {
         csu_set_err(return_code, reason_code, err);
         return;

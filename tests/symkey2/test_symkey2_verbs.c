@@ -447,7 +447,7 @@ static void test_kgn2_forms(void **state)
     CSNBKGN2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)"CIPHER  ", (unsigned char *)"        ",
              &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len1, tok1, &zero, NULL);
     assert_int_equal(rc, 8);
-    assert_int_equal(rs, 335);
+    assert_int_equal(rs, 184); /* EX needs KEK_key_identifier_1 (test_symkey2_kek.c has the KEK forms) */
     count = ra_of(ra, WORDS("AES", "XX"));
     CSNBKGN2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)"CIPHER  ", (unsigned char *)"        ",
              &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len1, tok1, &zero, NULL);
