@@ -301,6 +301,22 @@ uint8_t *fw_output(struct fw_ctx *ctx, uint16_t tag, size_t len)
     return p;
 }
 
+bool fw_output_shrink(struct fw_ctx *ctx, const uint8_t *p, size_t len)
+{
+    for (unsigned i = 0; i < ctx->output_count; i++) {
+        if (ctx->outputs[i] != p)
+            continue;
+        if (len > ctx->output_lens[i])
+            return false;
+        for (uint16_t b = 0; b < ctx->rep.block_count; b++)
+            if (ctx->rep.blocks[b].data == p) {
+                ctx->rep.blocks[b].length = (uint32_t)len; /* output_lens keeps the size to wipe */
+                return true;
+            }
+    }
+    return false;
+}
+
 bool fw_put_element(struct fw_ctx *ctx, const char *text)
 {
     if (ctx->rep.rule_count >= CSU_WIRE_MAX_RULES)
@@ -320,6 +336,27 @@ uint32_t fw_out_capacity(const struct fw_ctx *ctx)
     return csu_wire_get_u32(ctx->req, CSU_TAG_OUT_CAPACITY, &cap) ? cap : 0;
 }
 
+static EVP_MD *sha256_md, *sha1_md;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+const EVP_MD *card_sha256(void)
+{
+    pthread_once(&md_once, fetch_digests);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
+const EVP_MD *card_sha1(void)
+{
+    pthread_once(&md_once, fetch_digests);
+    return sha1_md ? sha1_md : EVP_sha1();
+}
+
 static void drop_outputs(struct fw_ctx *ctx)
 {
     for (unsigned i = 0; i < ctx->output_count; i++) {
@@ -334,9 +371,11 @@ static void drop_outputs(struct fw_ctx *ctx)
 static void record_history(struct card *card, uint16_t op, uint32_t return_code)
 {
     const char *name = csu_op_name(op);
+    char verb[sizeof(card->history[0].verb)] = {0};
+    memcpy(verb, name ? name : "UNKNOWN", strnlen(name ? name : "UNKNOWN", sizeof(verb) - 1));
     pthread_mutex_lock(&card->lock);
     struct card_history_entry *e = &card->history[card->history_next++ % CARD_HISTORY];
-    snprintf(e->verb, sizeof(e->verb), "%s", name ? name : "UNKNOWN");
+    memcpy(e->verb, verb, sizeof(verb));
     e->return_code = return_code;
     pthread_mutex_unlock(&card->lock);
 }
@@ -361,26 +400,53 @@ static void execute(struct fw_ctx *ctx)
     }
 }
 
+csu_err card_process_gather(struct card_worker *w, const uint8_t *request, size_t request_len, struct card_reply *r)
+{
+    r->ctx = (struct fw_ctx){.card = w->card, .worker = w, .req = &r->req};
+    struct fw_ctx *ctx = &r->ctx;
+    ctx->post = card_post_state(w->card, NULL);
+    csu_err err = csu_wire_decode_request(request, request_len, &r->req);
+    if (err == CSU_OK) {
+        ctx->rep.op = r->req.op;
+        struct kc_binding saved;
+        card_keycache_bind(w->card->keycache, &saved); /* the unwrap functions find the cache through it */
+        execute(ctx);
+        card_keycache_unbind(&saved);
+        record_history(w->card, r->req.op, ctx->rep.return_code);
+    } else {
+        struct csu_cca_code c = csu_err_to_cca(err);
+        ctx->rep.return_code = (uint32_t)c.return_code;
+        ctx->rep.reason_code = (uint32_t)c.reason_code;
+    }
+    err = csu_wire_encode_gather(&ctx->rep, true, &r->gather);
+    if (err != CSU_OK)
+        drop_outputs(ctx);
+    return err;
+}
+
+void card_reply_release(struct card_reply *r)
+{
+    drop_outputs(&r->ctx);
+    OPENSSL_cleanse(r->gather.meta, sizeof(r->gather.meta));
+}
+
 csu_err card_process(struct card_worker *w, const uint8_t *request, size_t request_len, uint8_t **reply,
                      size_t *reply_len)
 {
-    struct csu_wire_msg req;
-    struct fw_ctx ctx = {.card = w->card, .worker = w, .req = &req};
-    ctx.post = card_post_state(w->card, NULL);
-    csu_err err = csu_wire_decode_request(request, request_len, &req);
-    if (err == CSU_OK) {
-        ctx.rep.op = req.op;
-        struct kc_binding saved;
-        card_keycache_bind(w->card->keycache, &saved); /* the unwrap functions find the cache through it */
-        execute(&ctx);
-        card_keycache_unbind(&saved);
-        record_history(w->card, req.op, ctx.rep.return_code);
-    } else {
-        struct csu_cca_code c = csu_err_to_cca(err);
-        ctx.rep.return_code = (uint32_t)c.return_code;
-        ctx.rep.reason_code = (uint32_t)c.reason_code;
+    struct card_reply r;
+    csu_err err = card_process_gather(w, request, request_len, &r);
+    if (err != CSU_OK)
+        return err;
+    uint8_t *buf = malloc(r.gather.total);
+    size_t off = 0;
+    for (unsigned i = 0; buf && i < r.gather.count; i++) {
+        memcpy(buf + off, r.gather.piece[i].base, r.gather.piece[i].len);
+        off += r.gather.piece[i].len;
     }
-    err = csu_wire_encode(&ctx.rep, true, reply, reply_len);
-    drop_outputs(&ctx);
-    return err;
+    card_reply_release(&r);
+    if (!buf)
+        return CSU_E_NOMEM;
+    *reply = buf;
+    *reply_len = off;
+    return CSU_OK;
 }

@@ -14,6 +14,8 @@
 #include "card_drbg.h"
 #include "csu_wire.h"
 
+#include <openssl/evp.h>
+
 #define CARD_SERIAL_LEN 8
 #define CARD_EID_LEN 16
 #define CARD_HISTORY 5
@@ -91,8 +93,32 @@ struct fw_ctx {
     unsigned output_count;
 };
 
+/** A request executed, its reply ready to send as pieces (card_process_gather). */
+struct card_reply {
+    struct csu_wire_msg req;
+    struct fw_ctx ctx;
+    struct csu_wire_gather gather; /**< points into ctx (rules, outputs) */
+};
+
+/**
+ * card_process without the reply copy: execute the request and leave the
+ * reply frame as pieces in @p r->gather for one gathered send (the daemon's
+ * sendmsg), then card_reply_release(r), which wipes and frees the outputs.
+ * Same frame bytes as card_process.  On an error nothing is left to release.
+ */
+csu_err card_process_gather(struct card_worker *w, const uint8_t *request, size_t request_len, struct card_reply *r);
+void card_reply_release(struct card_reply *r);
+
 /** Allocate an output block of @p len bytes tagged @p tag (wiped after send). */
 uint8_t *fw_output(struct fw_ctx *ctx, uint16_t tag, size_t len);
+
+/**
+ * Cut the output block @p p (from fw_output) to its first @p len bytes, for
+ * a verb that learns its output length only after writing it (unpadding).
+ * The bytes past @p len are not sent and are wiped with the rest.
+ * @return false if @p p is not an output of this request or @p len grows it.
+ */
+bool fw_output_shrink(struct fw_ctx *ctx, const uint8_t *p, size_t len);
 
 /** Append one 8-byte element to the reply's rule array (blank padded). */
 bool fw_put_element(struct fw_ctx *ctx, const char *text);
@@ -152,6 +178,14 @@ void card_state_reset(struct card_state *st);
 
 /* Power-on self-test (card_post.c).  Returns the failed test's name or NULL. */
 const char *card_post_run(const char *fail_kat);
+
+/**
+ * SHA-256 and SHA-1, fetched once per process.  EVP_sha256() makes OpenSSL 3
+ * look the implementation up on every use (a locked method-store search);
+ * the per-call hashes (verification patterns, key-cache identifiers) use these.
+ */
+const EVP_MD *card_sha256(void);
+const EVP_MD *card_sha1(void);
 
 /** Card clock (host clock plus the SETCLOCK offset), seconds since the epoch. */
 int64_t card_now(struct card *card);

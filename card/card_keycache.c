@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The card's cache of unwrapped keys (card_keycache.h, docs/key-cache.md). */
 #include "card_keycache.h"
+#include "card_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -215,7 +216,7 @@ csu_err card_keycache_mk_fp(unsigned set, const uint8_t *mk, size_t mk_len, uint
     head[sizeof(domain)] = (uint8_t)set;
     unsigned n = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(md, head, sizeof(head)) == 1 &&
+    bool ok = md && EVP_DigestInit_ex(md, card_sha256(), NULL) == 1 && EVP_DigestUpdate(md, head, sizeof(head)) == 1 &&
               EVP_DigestUpdate(md, mk, mk_len) == 1 && EVP_DigestFinal_ex(md, fp, &n) == 1 && n == 32;
     EVP_MD_CTX_free(md);
     return ok ? CSU_OK : CSU_E_CRYPTO;
@@ -228,7 +229,7 @@ csu_err card_keycache_id(enum kc_kind kind, unsigned set, const uint8_t *tok, si
     memset(id, 0, sizeof(*id));
     id->kind = (uint8_t)kind;
     id->set = (uint8_t)set;
-    if (EVP_Digest(tok, len, id->digest, &n, EVP_sha256(), NULL) != 1 || n != 32)
+    if (EVP_Digest(tok, len, id->digest, &n, card_sha256(), NULL) != 1 || n != 32)
         return CSU_E_CRYPTO;
     return mk ? card_keycache_mk_fp(set, mk, mk_len, id->mk_fp) : CSU_OK;
 }

@@ -16,7 +16,7 @@ void card_mk_vp(enum mk_set set, const uint8_t *key, uint8_t vp[MK_VP_LEN])
     unsigned len = mk_set_length(set), md_len = 0;
     in[0] = 0x01;
     memcpy(in + 1, key, len);
-    EVP_Digest(in, 1 + len, md, &md_len, len == 32 ? EVP_sha256() : EVP_sha1(), NULL);
+    EVP_Digest(in, 1 + len, md, &md_len, len == 32 ? card_sha256() : card_sha1(), NULL);
     memcpy(vp, md, MK_VP_LEN);
     OPENSSL_cleanse(in, sizeof(in));
     OPENSSL_cleanse(md, sizeof(md));

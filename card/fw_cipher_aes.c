@@ -15,6 +15,7 @@
  * 10 zero bytes, the 16-byte output chaining value (the last ciphertext
  * block, public).  It is hostile input: any other content is 8/2036.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -193,34 +194,66 @@ static const uint8_t chain_magic[4] = {'C', 'S', 'A', '1'};
 
 /* ---- CBC / ECB / PKCS-PAD ---------------------------------------------------- */
 
-static const EVP_CIPHER *aes_cipher(size_t key_len, uint32_t mode)
+/*
+ * The AES ciphers, fetched once per process: EVP_aes_256_cbc() and friends
+ * make OpenSSL 3 look the implementation up again on every EVP_CipherInit
+ * (a locked method-store search), which a 16-byte call notices.
+ */
+static const char *const cipher_names[3][3] = {
+    {"AES-128-CBC", "AES-128-ECB", "AES-128-GCM"},
+    {"AES-192-CBC", "AES-192-ECB", "AES-192-GCM"},
+    {"AES-256-CBC", "AES-256-ECB", "AES-256-GCM"},
+};
+static EVP_CIPHER *fetched[3][3];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
 {
-    switch (key_len) {
-    case 16:
-        return mode == M_ECB ? EVP_aes_128_ecb() : mode == M_GCM ? EVP_aes_128_gcm() : EVP_aes_128_cbc();
-    case 24:
-        return mode == M_ECB ? EVP_aes_192_ecb() : mode == M_GCM ? EVP_aes_192_gcm() : EVP_aes_192_cbc();
-    case 32:
-        return mode == M_ECB ? EVP_aes_256_ecb() : mode == M_GCM ? EVP_aes_256_gcm() : EVP_aes_256_cbc();
-    default:
-        return NULL;
-    }
+    for (int k = 0; k < 3; k++)
+        for (int m = 0; m < 3; m++)
+            fetched[k][m] = EVP_CIPHER_fetch(NULL, cipher_names[k][m], NULL);
 }
 
-/* Raw CBC/ECB over whole blocks, no padding. */
+static const EVP_CIPHER *aes_cipher(size_t key_len, uint32_t mode)
+{
+    int k = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
+    if (k < 0)
+        return NULL;
+    int m = mode == M_ECB ? 1 : mode == M_GCM ? 2 : 0;
+    pthread_once(&fetch_once, fetch_ciphers);
+    if (fetched[k][m])
+        return fetched[k][m];
+    static const EVP_CIPHER *(*const legacy[3][3])(void) = {
+        {EVP_aes_128_cbc, EVP_aes_128_ecb, EVP_aes_128_gcm},
+        {EVP_aes_192_cbc, EVP_aes_192_ecb, EVP_aes_192_gcm},
+        {EVP_aes_256_cbc, EVP_aes_256_ecb, EVP_aes_256_gcm},
+    };
+    return legacy[k][m]();
+}
+
+/* Raw CBC/ECB over whole blocks, no padding: @p len bytes of @p in, then
+ * @p tail_len bytes of @p tail (the padded last block), one chain. */
+static csu_err block_cipher2(const struct sa_call *c, const uint8_t iv[AES_BLOCK], const uint8_t *in, size_t len,
+                             const uint8_t *tail, size_t tail_len, uint8_t *out)
+{
+    if (len + tail_len == 0)
+        return CSU_OK;
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+    int n1 = 0, n2 = 0, n3 = 0;
+    bool ok = x && EVP_CipherInit_ex(x, aes_cipher(c->key.len, c->mode), NULL, c->key.bytes,
+                                     c->mode == M_ECB ? NULL : iv, c->encrypt ? 1 : 0) == 1 &&
+              EVP_CIPHER_CTX_set_padding(x, 0) == 1 &&
+              (len == 0 || EVP_CipherUpdate(x, out, &n1, in, (int)len) == 1) &&
+              (tail_len == 0 || EVP_CipherUpdate(x, out + n1, &n2, tail, (int)tail_len) == 1) &&
+              EVP_CipherFinal_ex(x, out + n1 + n2, &n3) == 1 && (size_t)(n1 + n2 + n3) == len + tail_len;
+    EVP_CIPHER_CTX_free(x);
+    return ok ? CSU_OK : CSU_E_CRYPTO;
+}
+
 static csu_err block_cipher(const struct sa_call *c, const uint8_t iv[AES_BLOCK], const uint8_t *in, size_t len,
                             uint8_t *out)
 {
-    if (len == 0)
-        return CSU_OK;
-    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-    int n1 = 0, n2 = 0;
-    bool ok = x && EVP_CipherInit_ex(x, aes_cipher(c->key.len, c->mode), NULL, c->key.bytes,
-                                     c->mode == M_ECB ? NULL : iv, c->encrypt ? 1 : 0) == 1 &&
-              EVP_CIPHER_CTX_set_padding(x, 0) == 1 && EVP_CipherUpdate(x, out, &n1, in, (int)len) == 1 &&
-              EVP_CipherFinal_ex(x, out + n1, &n2) == 1 && (size_t)(n1 + n2) == len;
-    EVP_CIPHER_CTX_free(x);
-    return ok ? CSU_OK : CSU_E_CRYPTO;
+    return block_cipher2(c, iv, in, len, NULL, 0, out);
 }
 
 /* The IV of this piece: the caller's (INITIAL, ONLY, FIRST) or the chained OCV. */
@@ -299,14 +332,15 @@ static csu_err cbc_encrypt(struct fw_ctx *ctx, struct sa_call *c, const uint8_t 
     uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), len + padlen);
     if (!out)
         return CSU_E_NOMEM;
-    uint8_t *in = OPENSSL_malloc(len + padlen + 1);
-    if (!in)
-        return CSU_E_NOMEM;
-    if (len)
-        memcpy(in, c->text->data, len);
-    memset(in + len, (int)padlen, padlen);
-    csu_err err = block_cipher(c, iv, in, len + padlen, out);
-    OPENSSL_clear_free(in, len + padlen + 1);
+    /* Whole blocks straight from the request; only the padded last block is copied. */
+    size_t whole = padlen ? len - len % AES_BLOCK : len;
+    uint8_t tail[AES_BLOCK];
+    size_t tail_len = len + padlen - whole;
+    if (len > whole)
+        memcpy(tail, c->text->data + whole, len - whole);
+    memset(tail + (len - whole), (int)padlen, padlen);
+    csu_err err = block_cipher2(c, iv, whole ? c->text->data : NULL, whole, tail, tail_len, out);
+    OPENSSL_cleanse(tail, sizeof(tail));
     if (err == CSU_OK && emits_chain(c))
         err = emit_chain(ctx, c, out + len + padlen - AES_BLOCK);
     return err;
@@ -319,25 +353,21 @@ static csu_err cbc_decrypt(struct fw_ctx *ctx, struct sa_call *c, const uint8_t 
         return CSU_E_TEXT_BLOCK;
     if ((pads(c) || emits_chain(c)) && len == 0)
         return CSU_E_LENGTH;
-    uint8_t *plain = OPENSSL_malloc(len + 1);
-    if (!plain)
+    /* Decrypted straight into the output, which is cut to the unpadded length;
+     * on any error the reply drops (and wipes) it. */
+    uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), len);
+    if (!out)
         return CSU_E_NOMEM;
     size_t out_len = len;
-    csu_err err = block_cipher(c, iv, len ? c->text->data : NULL, len, plain);
-    if (err == CSU_OK && pads(c) && !unpad(plain, len, &out_len))
+    csu_err err = block_cipher(c, iv, len ? c->text->data : NULL, len, out);
+    if (err == CSU_OK && pads(c) && !unpad(out, len, &out_len))
         err = CSU_E_PAD_COUNT;
     else if (err == CSU_OK && out_len > c->out_cap)
         err = CSU_E_LENGTH;
-    else if (err == CSU_OK) {
-        uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), out_len);
-        if (!out)
-            err = CSU_E_NOMEM;
-        else
-            memcpy(out, plain, out_len);
-        if (err == CSU_OK && emits_chain(c))
-            err = emit_chain(ctx, c, c->text->data + len - AES_BLOCK);
-    }
-    OPENSSL_clear_free(plain, len + 1);
+    else if (err == CSU_OK && !fw_output_shrink(ctx, out, out_len))
+        err = CSU_E_INTERNAL;
+    if (err == CSU_OK && emits_chain(c))
+        err = emit_chain(ctx, c, c->text->data + len - AES_BLOCK);
     return err;
 }
 

@@ -7,6 +7,8 @@
 #include "csu_transport.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <sys/time.h>
 #include <pthread.h>
@@ -35,6 +37,7 @@ struct unix_transport {
 struct unix_conn {
     int fd;
     unsigned generation;
+    bool spin; /* the last reply came within SPIN_NS: poll before blocking */
 };
 
 /* Bumped in every forked child (cheaper than getpid() on every call). */
@@ -75,6 +78,7 @@ static struct unix_conn *thread_conn(struct unix_transport *u)
             return NULL;
         c->fd = -1;
         c->generation = fork_generation;
+        c->spin = true;
         if (pthread_setspecific(u->conn_key, c) != 0) {
             free(c);
             return NULL;
@@ -140,14 +144,52 @@ static bool recv_all(int fd, uint8_t *p, size_t n)
 #define FIRST_READ 4096u
 
 /*
+ * Spin, then block.  Sleeping in recv() and being woken costs two scheduler
+ * round trips per call, and on an idle CPU (a virtual one especially) each
+ * wake-up takes 10-15 us: more than a short verb itself.  So while replies
+ * come fast, the caller polls the socket for up to SPIN_NS before it blocks;
+ * a slow verb (RSA keygen, RSA-4096 sign) turns spinning off for the next
+ * call, so a caller never burns more than SPIN_NS per call.  sched_yield()
+ * between polls lets the card run when it shares this CPU.
+ */
+#define SPIN_NS 60000L
+
+static long elapsed_ns(const struct timespec *since)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - since->tv_sec) * 1000000000L + (t.tv_nsec - since->tv_nsec);
+}
+
+/* Poll for the first bytes of the reply for up to SPIN_NS; 0 when none came. */
+static ssize_t spin_recv(int fd, uint8_t *p, size_t n, const struct timespec *sent)
+{
+    for (;;) {
+        ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
+        if (r > 0)
+            return r;
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return 0; /* closed or failed: the blocking recv that follows says so */
+        if (elapsed_ns(sent) >= SPIN_NS)
+            return 0;
+        sched_yield();
+    }
+}
+
+/*
  * Receive one reply frame.  The card answers one request at a time on a
  * connection, so nothing beyond this frame can be in the stream; more bytes
  * than the frame announces mean the stream is broken.
  */
-static csu_err recv_reply(int fd, uint8_t **reply, size_t *reply_len)
+static csu_err recv_reply(struct unix_conn *c, const struct timespec *sent, uint8_t **reply, size_t *reply_len)
 {
+    int fd = c->fd;
     uint8_t first[FIRST_READ];
     size_t have = 0;
+    if (c->spin) {
+        ssize_t r = spin_recv(fd, first, sizeof(first), sent);
+        have = r > 0 ? (size_t)r : 0;
+    }
     while (have < CSU_WIRE_REP_HEADER) {
         ssize_t r = recv(fd, first + have, sizeof(first) - have, 0);
         if (r < 0 && errno == EINTR)
@@ -203,7 +245,10 @@ static csu_err unix_transact(struct csu_transport *t, const uint8_t *request, si
                 return CSU_E_CARD_UNREACHABLE;
             continue;
         }
-        csu_err err = recv_reply(c->fd, reply, reply_len);
+        struct timespec sent;
+        clock_gettime(CLOCK_MONOTONIC, &sent);
+        csu_err err = recv_reply(c, &sent, reply, reply_len);
+        c->spin = elapsed_ns(&sent) < SPIN_NS;
         if (err != CSU_OK)
             conn_drop(c); /* the stream is out of step: never reuse it */
         return err;

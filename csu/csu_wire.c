@@ -133,6 +133,38 @@ csu_err csu_wire_encode(const struct csu_wire_msg *msg, bool reply, uint8_t **fr
     return CSU_OK;
 }
 
+/* Adds the metadata written since @p *from as a piece, and moves @p *from on. */
+static void gather_meta(struct csu_wire_gather *g, size_t *from, size_t off)
+{
+    if (off > *from)
+        g->piece[g->count++] = (struct csu_wire_piece){g->meta + *from, off - *from};
+    *from = off;
+}
+
+csu_err csu_wire_encode_gather(const struct csu_wire_msg *msg, bool reply, struct csu_wire_gather *g)
+{
+    size_t hdr = reply ? CSU_WIRE_REP_HEADER : CSU_WIRE_REQ_HEADER;
+    size_t body = 0;
+    if (!put_body(msg, NULL, CSU_WIRE_MAX_FRAME - hdr, &body))
+        return CSU_E_LENGTH; /* also bounds the rule and block counts */
+    size_t off = 0, from = 0, cap = sizeof(g->meta);
+    g->count = 0;
+    bool ok = put_header(msg, reply, (uint32_t)body, g->meta, cap, &off) &&
+              csu_mu_u16_marshal(msg->rule_count, g->meta, cap, &off) &&
+              csu_mu_bytes_marshal(msg->rules, (size_t)msg->rule_count * CSU_RULE_WORD, g->meta, cap, &off) &&
+              csu_mu_u16_marshal(msg->block_count, g->meta, cap, &off);
+    for (uint16_t i = 0; ok && i < msg->block_count; i++) {
+        const struct csu_wire_block *b = &msg->blocks[i];
+        ok = csu_mu_u16_marshal(b->tag, g->meta, cap, &off) && csu_mu_u32_marshal(b->length, g->meta, cap, &off);
+        gather_meta(g, &from, off);
+        if (ok && b->length)
+            g->piece[g->count++] = (struct csu_wire_piece){b->data, b->length};
+    }
+    gather_meta(g, &from, off);
+    g->total = hdr + body;
+    return ok ? CSU_OK : CSU_E_INTERNAL;
+}
+
 csu_err csu_wire_frame_length(const uint8_t *hdr, size_t hdr_len, bool reply, size_t *total)
 {
     csu_err bad = reply ? CSU_E_REPLY : CSU_E_FRAME;

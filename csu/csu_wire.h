@@ -161,6 +161,32 @@ bool csu_wire_get_u32(const struct csu_wire_msg *msg, uint16_t tag, uint32_t *va
  */
 csu_err csu_wire_encode(const struct csu_wire_msg *msg, bool reply, uint8_t **frame, size_t *frame_len);
 
+/** Pieces of a gathered frame: metadata in between, block bytes by reference. */
+#define CSU_WIRE_IOV_MAX (2u * CSU_WIRE_MAX_BLOCKS + 1u)
+/** Metadata bytes a gathered frame needs at most (header, rules, block headers). */
+#define CSU_WIRE_META_MAX \
+    (CSU_WIRE_REP_HEADER + 4u + CSU_WIRE_MAX_RULES * CSU_RULE_WORD + 6u * CSU_WIRE_MAX_BLOCKS)
+
+struct csu_wire_piece {
+    const uint8_t *base;
+    size_t len;
+};
+
+/** A frame as pieces for writev/sendmsg; the blocks' data is not copied. */
+struct csu_wire_gather {
+    uint8_t meta[CSU_WIRE_META_MAX];
+    struct csu_wire_piece piece[CSU_WIRE_IOV_MAX];
+    unsigned count;
+    size_t total; /**< frame length: the sum of the pieces */
+};
+
+/**
+ * Encode @p msg like csu_wire_encode, the same bytes, without copying block
+ * data: the pieces point into @p g->meta and at the blocks' data, which must
+ * outlive the send.  Same limits and errors as csu_wire_encode.
+ */
+csu_err csu_wire_encode_gather(const struct csu_wire_msg *msg, bool reply, struct csu_wire_gather *g);
+
 /**
  * Total frame length announced by a header, checked against the limits.
  * @param hdr at least CSU_WIRE_REQ_HEADER / CSU_WIRE_REP_HEADER bytes.
