@@ -205,3 +205,17 @@ csu_err card_mk_current(const struct card_state *st, enum mk_set set, uint8_t *k
     card_mk_vp(set, m->cmk, vp);
     return CSU_OK;
 }
+
+csu_err card_mk_find_locked(struct card *card, enum mk_set set, const uint8_t vp[MK_VP_LEN], uint8_t *key,
+                            bool *old)
+{
+    pthread_mutex_lock(&card->lock);
+    csu_err err = card_mk_find(&card->state, set, vp, key, old);
+    pthread_mutex_unlock(&card->lock);
+    return err;
+}
+
+csu_err card_mk_find_apka(void *card, const uint8_t vp[MK_VP_LEN], uint8_t key[32], bool *old)
+{
+    return card_mk_find_locked(card, MK_APKA, vp, key, old);
+}

@@ -46,6 +46,16 @@ void card_mk_states(const struct card_state *st, enum mk_set set, char states[3]
 csu_err card_mk_find(const struct card_state *st, enum mk_set set, const uint8_t vp[MK_VP_LEN], uint8_t *key,
                      bool *old);
 
+/** card_mk_find on @p card's state, under the card's lock. */
+csu_err card_mk_find_locked(struct card *card, enum mk_set set, const uint8_t vp[MK_VP_LEN], uint8_t *key,
+                            bool *old);
+
+/**
+ * The APKA lookup PKA token parsing takes (pka_mk_lookup_fn): @p card is the
+ * struct card; the key is 32 bytes.
+ */
+csu_err card_mk_find_apka(void *card, const uint8_t vp[MK_VP_LEN], uint8_t key[32], bool *old);
+
 /** The current master key and its pattern, for wrapping new keys. */
 csu_err card_mk_current(const struct card_state *st, enum mk_set set, uint8_t *key, uint8_t vp[MK_VP_LEN]);
 

@@ -106,15 +106,6 @@ static csu_err edh_plan(const struct fw_ctx *ctx, struct edh_plan *p)
 
 /* ---- the two ECC keys ------------------------------------------------------------- */
 
-/* The APKA master key a token names (card_mk_find under the card's lock). */
-static csu_err apka_find(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8_t key[PKA_MK_LEN], bool *old)
-{
-    struct card *card = arg;
-    pthread_mutex_lock(&card->lock);
-    csu_err err = card_mk_find(&card->state, MK_APKA, vp, key, old);
-    pthread_mutex_unlock(&card->lock);
-    return err;
-}
 
 struct edh_keys {
     EVP_PKEY *priv, *pub;
@@ -128,7 +119,7 @@ static csu_err parse_ecc(struct fw_ctx *ctx, unsigned n, struct pka_key *k, bool
     const struct csu_wire_block *b = csu_wire_find(ctx->req, CSU_TAG_IN(n));
     if (!b)
         return CSU_E_NULL_POINTER;
-    struct pka_mk_lookup mk = {apka_find, ctx->card};
+    struct pka_mk_lookup mk = {card_mk_find_apka, ctx->card};
     csu_err err = pka_token_parse(b->data, b->length, &mk, k, old);
     if (err == CSU_OK && k->alg != PKA_ALG_ECC)
         err = CSU_E_ALGORITHM_MISMATCH;

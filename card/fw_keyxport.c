@@ -125,21 +125,6 @@ static csu_err plan_of(const struct csu_rule_spec *spec, const struct fw_ctx *ct
     return CSU_OK;
 }
 
-/* ---- master keys ------------------------------------------------------------------ */
-
-static csu_err mk_find(struct card *card, enum mk_set set, const uint8_t vp[MK_VP_LEN], uint8_t *key, bool *old)
-{
-    pthread_mutex_lock(&card->lock);
-    csu_err err = card_mk_find(&card->state, set, vp, key, old);
-    pthread_mutex_unlock(&card->lock);
-    return err;
-}
-
-static csu_err apka_find(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8_t key[PKA_MK_LEN], bool *old)
-{
-    return mk_find(arg, MK_APKA, vp, key, old);
-}
-
 /* ---- RSA keys --------------------------------------------------------------------- */
 
 struct rsa_key {
@@ -158,7 +143,7 @@ static csu_err load_rsa(struct fw_ctx *ctx, uint16_t tag, bool private, struct r
     const struct csu_wire_block *b = csu_wire_find(ctx->req, tag);
     if (!b)
         return CSU_E_NULL_POINTER;
-    struct pka_mk_lookup mk = {apka_find, ctx->card};
+    struct pka_mk_lookup mk = {card_mk_find_apka, ctx->card};
     struct pka_key k;
     csu_err err = pka_token_parse(b->data, b->length, &mk, &k, &rk->old);
     if (err == CSU_OK && k.alg != PKA_ALG_RSA)
@@ -331,7 +316,7 @@ static csu_err load_v5(struct fw_ctx *ctx, const struct csu_wire_block *b, const
         return CSU_E_KEY_USE;
     uint8_t mk[WRAPV_MK_LEN];
     struct wrapv_key key;
-    err = mk_find(ctx->card, MK_AES, t->kvp, mk, &sk->old);
+    err = card_mk_find_locked(ctx->card, MK_AES, t->kvp, mk, &sk->old);
     if (err == CSU_OK)
         err = wrapv_open(t, mk, &key);
     if (err == CSU_OK) {

@@ -27,15 +27,6 @@
 
 /* ---- master keys ----------------------------------------------------------- */
 
-static csu_err find_mk(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8_t key[PKA_MK_LEN], bool *old)
-{
-    struct card *card = arg;
-    pthread_mutex_lock(&card->lock);
-    csu_err err = card_mk_find(&card->state, MK_APKA, vp, key, old);
-    pthread_mutex_unlock(&card->lock);
-    return err;
-}
-
 static csu_err current_mk(struct card *card, struct pka_mk *mk)
 {
     pthread_mutex_lock(&card->lock);
@@ -65,7 +56,7 @@ static csu_err read_token(struct fw_ctx *ctx, uint16_t tag, struct pka_key *k, b
     const struct csu_wire_block *b = csu_wire_find(ctx->req, tag);
     if (!b)
         return CSU_E_LENGTH;
-    struct pka_mk_lookup mk = {find_mk, ctx->card};
+    struct pka_mk_lookup mk = {card_mk_find_apka, ctx->card};
     return pka_token_parse(b->data, b->length, &mk, k, old);
 }
 

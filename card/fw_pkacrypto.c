@@ -33,15 +33,6 @@
 
 /* ---- keys ------------------------------------------------------------------- */
 
-/* The APKA master key a token names (card_mk_find under the card's lock). */
-static csu_err find_mk(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8_t key[PKA_MK_LEN], bool *old)
-{
-    struct card *card = arg;
-    pthread_mutex_lock(&card->lock);
-    csu_err err = card_mk_find(&card->state, MK_APKA, vp, key, old);
-    pthread_mutex_unlock(&card->lock);
-    return err;
-}
 
 /* What a verb needs of its key. */
 enum key_need { NEED_PUBLIC, NEED_SIGN, NEED_DECRYPT };
@@ -106,7 +97,7 @@ struct recording_lookup {
 static csu_err find_mk_recorded(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8_t key[PKA_MK_LEN], bool *old)
 {
     struct recording_lookup *r = arg;
-    csu_err err = find_mk(r->card, vp, key, old);
+    csu_err err = card_mk_find_apka(r->card, vp, key, old);
     if (err == CSU_OK) {
         memcpy(r->vp, vp, PKA_MKVP_LEN);
         r->found = card_keycache_mk_fp(MK_APKA, key, PKA_MK_LEN, r->fp) == CSU_OK;
@@ -127,7 +118,7 @@ static bool load_cached(struct fw_ctx *ctx, const struct kc_id *id, enum key_nee
     EVP_PKEY *pk = NULL;
     if (!card_keycache_get(id, NULL, 0, NULL, &f, sizeof(f), &pk, fp))
         return false;
-    *err = find_mk(ctx->card, f.mkvp, mk, &lk->old);
+    *err = card_mk_find_apka(ctx->card, f.mkvp, mk, &lk->old);
     bool same = *err != CSU_OK || (card_keycache_mk_fp(MK_APKA, mk, sizeof(mk), now) == CSU_OK &&
                                    CRYPTO_memcmp(now, fp, sizeof(fp)) == 0);
     OPENSSL_cleanse(mk, sizeof(mk));
