@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Known-answer test of the card's Hash_DRBG (card/card_drbg.c) against every
- * NIST CAVS 14.3 Hash_DRBG SHA-256 no-reseed vector: instantiate with
- * EntropyInput / Nonce / PersonalizationString (card_drbg_open_test), two
- * generate calls with the two AdditionalInput values, the second output
- * must equal ReturnedBits.  Also: the test instance is deterministic and
- * requests above the DRBG's per-call maximum are split.
+ * NIST CAVS 14.3 Hash_DRBG SHA-256 vector of the three files:
+ *  - sha256_hash_noreseed.fax: instantiate with EntropyInput / Nonce /
+ *    PersonalizationString (card_drbg_open_test), two generate calls with the
+ *    two AdditionalInput values;
+ *  - sha256_hash_pr_false.fax: the same, with a reseed (EntropyInputReseed,
+ *    AdditionalInputReseed) between instantiation and the first generate;
+ *  - sha256_hash_pr_true.fax: instantiated with prediction resistance
+ *    (card_drbg_open_test_pr), each generate takes its EntropyInputPR and
+ *    AdditionalInput (card_drbg_generate_pr).
+ * In each case the second output must equal ReturnedBits.  Also: the test
+ * instance is deterministic, requests above the DRBG's per-call maximum are
+ * split, and live instances reseed / generate with prediction resistance.
  *
- * Usage: test_drbg FILE.fax.  The vectors live in the shared folder beside
- * the checkout; when FILE is absent the test exits 77 (CTest SKIP_RETURN_CODE)
+ * Usage: test_drbg DIR/sha256_hash_noreseed.fax; the other two files are
+ * looked up beside it.  The vectors live in the shared folder beside the
+ * checkout; when a file is absent the test exits 77 (CTest SKIP_RETURN_CODE)
  * instead of passing without having checked anything.
- *
- * The pr_false / pr_true files need reseed and prediction-resistance
- * entropy input, which card_drbg.h does not offer yet; they are not run.
  */
 #include <setjmp.h> /* cmocka needs these three first */
 #include <stdarg.h>
@@ -27,21 +32,49 @@
 
 #include "card_drbg.h"
 
-#define MAX_FIELD 512 /* bytes; the file's longest value is 128 */
+#define MAX_FIELD 512 /* bytes; the files' longest value is 128 */
+
+enum mode { NORESEED, PR_FALSE, PR_TRUE, N_MODES };
+
+static const char *const mode_file[N_MODES] = {
+    "sha256_hash_noreseed.fax",
+    "sha256_hash_pr_false.fax",
+    "sha256_hash_pr_true.fax",
+};
 
 struct vector {
     int section_sha256; /* inside a [SHA-256] section */
     int count;
     uint8_t entropy[MAX_FIELD], nonce[MAX_FIELD], pers[MAX_FIELD], adin[2][MAX_FIELD], returned[MAX_FIELD];
+    uint8_t entropy_reseed[MAX_FIELD], adin_reseed[MAX_FIELD], entropy_pr[2][MAX_FIELD];
     size_t entropy_len, nonce_len, pers_len, adin_len[2], returned_len;
-    int adin_seen;
+    size_t entropy_reseed_len, adin_reseed_len, entropy_pr_len[2];
+    int adin_seen, pr_seen;
     int have; /* bit per field seen since COUNT */
 };
 
-enum { F_ENTROPY = 1, F_NONCE = 2, F_PERS = 4, F_ADIN1 = 8, F_ADIN2 = 16, F_RETURNED = 32, F_ALL = 63 };
+enum {
+    F_ENTROPY = 1,
+    F_NONCE = 2,
+    F_PERS = 4,
+    F_ADIN1 = 8,
+    F_ADIN2 = 16,
+    F_RETURNED = 32,
+    F_ENTROPY_RESEED = 64,
+    F_ADIN_RESEED = 128,
+    F_PR1 = 256,
+    F_PR2 = 512,
+    F_BASE = 63,
+};
 
-static const char *vector_file;
-static int vectors_run;
+static const int mode_fields[N_MODES] = {
+    F_BASE,
+    F_BASE | F_ENTROPY_RESEED | F_ADIN_RESEED,
+    F_BASE | F_PR1 | F_PR2,
+};
+
+static char vector_path[N_MODES][4096];
+static const char *vector_file; /* the file being read, for messages */
 
 static int hexval(int c)
 {
@@ -69,37 +102,56 @@ static size_t unhex(const char *s, uint8_t *out, int line)
     return n / 2;
 }
 
-static void run_vector(const struct vector *v, int line)
+/* NULL for an empty value, as a caller without one would pass. */
+static const uint8_t *opt(const uint8_t *p, size_t len)
 {
-    if (v->have != F_ALL)
-        fail_msg("%s:%d: COUNT = %d is incomplete (fields %#x)", vector_file, line, v->count, v->have);
+    return len ? p : NULL;
+}
+
+static void run_vector(enum mode mode, const struct vector *v, int line)
+{
+    if (v->have != mode_fields[mode])
+        fail_msg("%s:%d: COUNT = %d has fields %#x, expected %#x", vector_file, line, v->count, v->have,
+                 mode_fields[mode]);
     struct card_drbg *d = NULL;
-    assert_int_equal(card_drbg_open_test(v->entropy, v->entropy_len, v->nonce, v->nonce_len,
-                                         v->pers_len ? v->pers : NULL, v->pers_len, &d),
-                     CSU_OK);
+    if (mode == PR_TRUE)
+        assert_int_equal(card_drbg_open_test_pr(v->entropy, v->entropy_len, v->nonce, v->nonce_len,
+                                                opt(v->pers, v->pers_len), v->pers_len, &d),
+                         CSU_OK);
+    else
+        assert_int_equal(card_drbg_open_test(v->entropy, v->entropy_len, v->nonce, v->nonce_len,
+                                             opt(v->pers, v->pers_len), v->pers_len, &d),
+                         CSU_OK);
+    if (mode == PR_FALSE)
+        assert_int_equal(card_drbg_reseed(d, v->entropy_reseed, v->entropy_reseed_len,
+                                          opt(v->adin_reseed, v->adin_reseed_len), v->adin_reseed_len),
+                         CSU_OK);
     uint8_t out[MAX_FIELD];
-    assert_int_equal(card_drbg_generate(d, out, v->returned_len, v->adin_len[0] ? v->adin[0] : NULL,
-                                        v->adin_len[0]),
-                     CSU_OK);
-    assert_int_equal(card_drbg_generate(d, out, v->returned_len, v->adin_len[1] ? v->adin[1] : NULL,
-                                        v->adin_len[1]),
-                     CSU_OK);
+    for (int i = 0; i < 2; i++) {
+        if (mode == PR_TRUE)
+            assert_int_equal(card_drbg_generate_pr(d, out, v->returned_len, v->entropy_pr[i], v->entropy_pr_len[i],
+                                                   opt(v->adin[i], v->adin_len[i]), v->adin_len[i]),
+                             CSU_OK);
+        else
+            assert_int_equal(
+                card_drbg_generate(d, out, v->returned_len, opt(v->adin[i], v->adin_len[i]), v->adin_len[i]),
+                CSU_OK);
+    }
     card_drbg_close(d);
     if (memcmp(out, v->returned, v->returned_len) != 0)
         fail_msg("%s:%d: COUNT = %d: ReturnedBits differ", vector_file, line, v->count);
-    vectors_run++;
 }
 
-/* Every [SHA-256] vector of the file; sections for other hashes are skipped. */
-static void test_cavs_noreseed(void **state)
+/* Every [SHA-256] vector of the mode's file; sections for other hashes are skipped. */
+static void run_cavs_file(enum mode mode)
 {
-    (void)state;
+    vector_file = vector_path[mode];
     FILE *f = fopen(vector_file, "r");
     assert_non_null(f);
-    static struct vector v; /* ~3 KiB: keep it off the stack */
+    static struct vector v; /* ~6 KiB: keep it off the stack */
     memset(&v, 0, sizeof(v));
     char line[4096];
-    int lineno = 0, pending = 0, pending_line = 0, sections = 0, skipped = 0;
+    int lineno = 0, pending = 0, pending_line = 0, sections = 0, skipped = 0, run = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
         size_t n = strlen(line);
@@ -111,15 +163,17 @@ static void test_cavs_noreseed(void **state)
             continue;
         if (line[0] == '[') {
             if (pending) {
-                run_vector(&v, pending_line);
+                run_vector(mode, &v, pending_line);
+                run++;
                 pending = 0;
             }
             if (strncmp(line, "[SHA-", 5) == 0) {
                 v.section_sha256 = strcmp(line, "[SHA-256]") == 0;
                 sections += v.section_sha256;
             }
-            if (strcmp(line, "[PredictionResistance = True]") == 0 && v.section_sha256)
-                fail_msg("%s:%d: prediction-resistance vectors need reseed support", vector_file, lineno);
+            if (strncmp(line, "[PredictionResistance = ", 24) == 0 && v.section_sha256 &&
+                strcmp(line + 24, mode == PR_TRUE ? "True]" : "False]") != 0)
+                fail_msg("%s:%d: unexpected '%s' in this file", vector_file, lineno, line);
             continue;
         }
         char *eq = strstr(line, " = ");
@@ -135,14 +189,17 @@ static void test_cavs_noreseed(void **state)
             key_end--;
         *key_end = '\0';
         if (strcmp(line, "COUNT") == 0) {
-            if (pending)
-                run_vector(&v, pending_line);
+            if (pending) {
+                run_vector(mode, &v, pending_line);
+                run++;
+            }
             pending = v.section_sha256;
             skipped += !v.section_sha256;
             pending_line = lineno;
             v.count = atoi(value);
             v.have = 0;
             v.adin_seen = 0;
+            v.pr_seen = 0;
             continue;
         }
         if (!pending)
@@ -162,24 +219,78 @@ static void test_cavs_noreseed(void **state)
             v.adin_len[v.adin_seen] = unhex(value, v.adin[v.adin_seen], lineno);
             v.have |= v.adin_seen == 0 ? F_ADIN1 : F_ADIN2;
             v.adin_seen++;
+        } else if (strcmp(line, "EntropyInputPR") == 0) {
+            /* follows the AdditionalInput of the same generate call */
+            if (v.pr_seen >= 2 || v.pr_seen + 1 != v.adin_seen)
+                fail_msg("%s:%d: EntropyInputPR out of place", vector_file, lineno);
+            v.entropy_pr_len[v.pr_seen] = unhex(value, v.entropy_pr[v.pr_seen], lineno);
+            v.have |= v.pr_seen == 0 ? F_PR1 : F_PR2;
+            v.pr_seen++;
+        } else if (strcmp(line, "EntropyInputReseed") == 0) {
+            v.entropy_reseed_len = unhex(value, v.entropy_reseed, lineno);
+            v.have |= F_ENTROPY_RESEED;
+        } else if (strcmp(line, "AdditionalInputReseed") == 0) {
+            v.adin_reseed_len = unhex(value, v.adin_reseed, lineno);
+            v.have |= F_ADIN_RESEED;
         } else if (strcmp(line, "ReturnedBits") == 0) {
             v.returned_len = unhex(value, v.returned, lineno);
             v.have |= F_RETURNED;
-        } else if (strncmp(line, "EntropyInputReseed", 18) == 0 || strncmp(line, "AdditionalInputReseed", 21) == 0 ||
-                   strncmp(line, "EntropyInputPR", 14) == 0) {
-            fail_msg("%s:%d: %s needs reseed support (not in card_drbg.h)", vector_file, lineno, line);
         } else {
             fail_msg("%s:%d: unknown field '%s'", vector_file, lineno, line);
         }
     }
-    if (pending)
-        run_vector(&v, pending_line);
+    if (pending) {
+        run_vector(mode, &v, pending_line);
+        run++;
+    }
     assert_int_equal(ferror(f), 0);
     fclose(f);
-    print_message("%d SHA-256 vectors passed in %d sections (%d vectors of other hashes skipped)\n", vectors_run,
-                  sections, skipped);
+    print_message("%s: %d SHA-256 vectors passed in %d sections (%d vectors of other hashes skipped)\n",
+                  mode_file[mode], run, sections, skipped);
     assert_true(sections > 0);
-    assert_true(vectors_run >= sections); /* every section had vectors */
+    assert_true(run >= sections); /* every section had vectors */
+}
+
+static void test_cavs_noreseed(void **state)
+{
+    (void)state;
+    run_cavs_file(NORESEED);
+}
+
+static void test_cavs_pr_false(void **state)
+{
+    (void)state;
+    run_cavs_file(PR_FALSE);
+}
+
+static void test_cavs_pr_true(void **state)
+{
+    (void)state;
+    run_cavs_file(PR_TRUE);
+}
+
+/* Entropy arguments: required for a test instance, refused for a live one. */
+static void test_reseed_args(void **state)
+{
+    (void)state;
+    uint8_t entropy[32], nonce[16], a[64], b[64];
+    memset(entropy, 0x11, sizeof(entropy));
+    memset(nonce, 0x22, sizeof(nonce));
+    struct card_drbg *t, *live;
+    assert_int_equal(card_drbg_open_test(entropy, 32, nonce, 16, NULL, 0, &t), CSU_OK);
+    assert_int_equal(card_drbg_reseed(t, NULL, 0, NULL, 0), CSU_E_NULL_POINTER);
+    assert_int_equal(card_drbg_reseed(t, entropy, 0, NULL, 0), CSU_E_LENGTH);
+    assert_int_equal(card_drbg_reseed(t, entropy, 32, (const uint8_t *)"adin", 4), CSU_OK);
+    assert_int_equal(card_drbg_generate_pr(t, a, sizeof(a), NULL, 0, NULL, 0), CSU_E_NULL_POINTER);
+    card_drbg_close(t);
+    assert_int_equal(card_drbg_open("test", 4, &live), CSU_OK);
+    assert_int_equal(card_drbg_reseed(live, entropy, 32, NULL, 0), CSU_E_LENGTH);
+    assert_int_equal(card_drbg_reseed(live, NULL, 0, (const uint8_t *)"adin", 4), CSU_OK);
+    assert_int_equal(card_drbg_generate_pr(live, a, sizeof(a), entropy, 32, NULL, 0), CSU_E_LENGTH);
+    assert_int_equal(card_drbg_generate_pr(live, a, sizeof(a), NULL, 0, NULL, 0), CSU_OK);
+    assert_int_equal(card_drbg_generate_pr(live, b, sizeof(b), NULL, 0, NULL, 0), CSU_OK);
+    assert_memory_not_equal(a, b, sizeof(a));
+    card_drbg_close(live);
 }
 
 /* Same inputs, same outputs; the outputs depend on the additional input. */
@@ -232,18 +343,29 @@ static void test_large_request(void **state)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s sha256_hash_noreseed.fax\n", argv[0]);
+        fprintf(stderr, "usage: %s DIR/sha256_hash_noreseed.fax\n", argv[0]);
         return 2;
     }
-    vector_file = argv[1];
-    FILE *probe = fopen(vector_file, "r");
-    if (!probe) {
-        fprintf(stderr, "SKIP: CAVS vectors not found at %s (%s)\n", vector_file, strerror(errno));
-        return 77;
+    const char *slash = strrchr(argv[1], '/');
+    int dir_len = slash ? (int)(slash - argv[1] + 1) : 0;
+    for (int m = 0; m < N_MODES; m++) {
+        int n = snprintf(vector_path[m], sizeof(vector_path[m]), "%.*s%s", dir_len, argv[1], mode_file[m]);
+        if (n < 0 || (size_t)n >= sizeof(vector_path[m])) {
+            fprintf(stderr, "path too long: %s\n", argv[1]);
+            return 2;
+        }
+        FILE *probe = fopen(vector_path[m], "r");
+        if (!probe) {
+            fprintf(stderr, "SKIP: CAVS vectors not found at %s (%s)\n", vector_path[m], strerror(errno));
+            return 77;
+        }
+        fclose(probe);
     }
-    fclose(probe);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cavs_noreseed),
+        cmocka_unit_test(test_cavs_pr_false),
+        cmocka_unit_test(test_cavs_pr_true),
+        cmocka_unit_test(test_reseed_args),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_large_request),
     };
