@@ -63,12 +63,12 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "bench_daemon.h"
 #include "csulincl.h"
 
 #define MAX_THREADS 2
 #define TOK_BUF 2500
 #define MAX_TEXT 65536
-#define MAX_DAEMON_ARGS 8
 #define WARMUP_SECONDS 0.3
 #define WARMUP_CALLS 3
 #define READY_LIMIT_SECONDS 60.0
@@ -119,20 +119,6 @@ struct result {
 };
 
 /* ---- small helpers ------------------------------------------------------------ */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_seconds(double s)
-{
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
-    while (s > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 /* CPU seconds: of the whole machine (busy, /proc/stat) or of one process (/proc/PID/stat), -1 unknown. */
 static double cpu_seconds(pid_t pid)
@@ -441,26 +427,26 @@ static void measure(enum op op, enum side side, int threads, double seconds, pid
             _exit(3);
         }
     }
-    double start = now_seconds();
+    double start = bench_now();
     const char *err = NULL;
     for (bool warm = false; !warm && !err;) {
-        sleep_seconds(0.01);
+        bench_sleep(0.01);
         err = failure(workers, threads);
-        warm = now_seconds() - start >= WARMUP_SECONDS;
+        warm = bench_now() - start >= WARMUP_SECONDS;
         for (int i = 0; warm && i < threads; i++)
             warm = atomic_load(&workers[i].calls) >= WARMUP_CALLS;
-        if (!warm && now_seconds() - start > READY_LIMIT_SECONDS)
+        if (!warm && bench_now() - start > READY_LIMIT_SECONDS)
             err = "warm-up did not finish";
     }
     double m0 = cpu_seconds(0), d0 = side == S_SOCKET ? cpu_seconds(daemon) : 0, s0 = cpu_seconds(getpid());
     long long c0 = total_calls(workers, threads);
-    double t0 = now_seconds(), end = t0 + seconds;
-    while (!err && now_seconds() < end) {
-        sleep_seconds(end - now_seconds() < 0.02 ? end - now_seconds() : 0.02);
+    double t0 = bench_now(), end = t0 + seconds;
+    while (!err && bench_now() < end) {
+        bench_sleep(end - bench_now() < 0.02 ? end - bench_now() : 0.02);
         err = failure(workers, threads);
     }
     long long c1 = total_calls(workers, threads);
-    double t1 = now_seconds();
+    double t1 = bench_now();
     double m1 = cpu_seconds(0), d1 = side == S_SOCKET ? cpu_seconds(daemon) : 0, s1 = cpu_seconds(getpid());
     atomic_store(&stop, true);
     for (int i = 0; i < threads; i++)
@@ -497,18 +483,18 @@ static bool mkp(const char *steps, char *why, size_t why_len)
 /* Polls CSUACFQ STATCCA until it answers 0 (POST passed). */
 static bool wait_ready(char *why, size_t why_len)
 {
-    double deadline = now_seconds() + READY_LIMIT_SECONDS;
+    double deadline = bench_now() + READY_LIMIT_SECONDS;
     for (;;) {
         unsigned char rules[32 * 8]; /* CSUACFQ answers in the rule array */
         long rc = -1, rs = -1, count = rules_of(rules, "STATCCA"), verb_data_length = 0;
         CSUACFQ(&rc, &rs, NULL, NULL, &count, rules, &verb_data_length, NULL);
         if (rc == 0)
             return true;
-        if (now_seconds() > deadline) {
+        if (bench_now() > deadline) {
             say(why, why_len, "card not ready: CSUACFQ STATCCA %ld/%ld", rc, rs);
             return false;
         }
-        sleep_seconds(0.05);
+        bench_sleep(0.05);
     }
 }
 
@@ -679,121 +665,6 @@ static void measure_fn(void *out, const void *arg)
 
 /* ---- the daemon (as in bench_rng.c) ------------------------------------------------------- */
 
-static pid_t start_daemon(const char *csucard, const char *state, const char *sock, const char *log,
-                          const char *const *extra, int n_extra)
-{
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-        _exit(127);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-    }
-    const char *argv[8 + MAX_DAEMON_ARGS] = {"csucard", "--state", state, "--socket", sock, "--workers", "2"};
-    for (int i = 0; i < n_extra; i++)
-        argv[7 + i] = extra[i];
-    execv(csucard, (char *const *)argv);
-    fprintf(stderr, "exec %s: %s\n", csucard, strerror(errno));
-    _exit(127);
-}
-
-static bool wait_socket(pid_t *pid, const char *sock)
-{
-    for (double deadline = now_seconds() + READY_LIMIT_SECONDS; now_seconds() < deadline; sleep_seconds(0.02)) {
-        struct stat st;
-        if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-            return true;
-        int status;
-        if (waitpid(*pid, &status, WNOHANG) == *pid) {
-            *pid = -1;
-            fprintf(stderr, "bench_crypto: csucard exited (status 0x%x) before serving its socket\n", status);
-            return false;
-        }
-    }
-    fprintf(stderr, "bench_crypto: no socket %s\n", sock);
-    return false;
-}
-
-static bool set_process_affinity(pid_t pid, const cpu_set_t *set)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return false;
-    bool ok = true;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (e->d_name[0] != '.' && sched_setaffinity((pid_t)atoi(e->d_name), sizeof(*set), set) != 0 &&
-            errno != ESRCH)
-            ok = false;
-    closedir(d);
-    return ok;
-}
-
-static bool stop_daemon(pid_t pid)
-{
-    if (kill(pid, SIGTERM) != 0)
-        return false;
-    int status;
-    for (double deadline = now_seconds() + 10; now_seconds() < deadline; sleep_seconds(0.02)) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (w < 0)
-            return false;
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return false;
-}
-
-static void show_log(const char *log)
-{
-    FILE *f = fopen(log, "r");
-    char line[512];
-    if (!f)
-        return;
-    fprintf(stderr, "--- csucard log ---\n");
-    while (fgets(line, sizeof(line), f))
-        fputs(line, stderr);
-    fclose(f);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static bool find_csucard(const char *given, char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n;
-    if (given) {
-        if (!realpath(given, out)) {
-            fprintf(stderr, "bench_crypto: %s: %s\n", given, strerror(errno));
-            return false;
-        }
-    } else if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
-        return false;
-    } else {
-        self[n] = '\0';
-        if (snprintf(out, len, "%s/csucard", dirname(self)) >= (int)len)
-            return false;
-    }
-    if (access(out, X_OK) != 0) {
-        fprintf(stderr, "bench_crypto: %s: not an executable (give --csucard PATH)\n", out);
-        return false;
-    }
-    return true;
-}
-
 /* ---- keys ---------------------------------------------------------------------------------- */
 
 static EVP_PKEY *keygen(const char *type, int bits, const char *group)
@@ -907,7 +778,7 @@ int main(int argc, char **argv)
     double seconds = 1;
     int rounds = 1, n_extra = 0;
     bool no_pin = false;
-    const char *given = NULL, *extra[MAX_DAEMON_ARGS];
+    const char *given = NULL, *extra[BENCH_DAEMON_MAX_ARGS];
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
@@ -921,7 +792,7 @@ int main(int argc, char **argv)
             rounds = (int)n;
         } else if (strcmp(argv[i], "--no-pin") == 0) {
             no_pin = true;
-        } else if (strcmp(argv[i], "--daemon-arg") == 0 && i + 1 < argc && n_extra < MAX_DAEMON_ARGS) {
+        } else if (strcmp(argv[i], "--daemon-arg") == 0 && i + 1 < argc && n_extra < BENCH_DAEMON_MAX_ARGS) {
             extra[n_extra++] = argv[++i];
         } else if (strcmp(argv[i], "--csucard") == 0 && i + 1 < argc) {
             given = argv[++i];
@@ -930,7 +801,7 @@ int main(int argc, char **argv)
         }
     }
     char csucard[PATH_MAX];
-    if (!find_csucard(given, csucard, sizeof(csucard)))
+    if (!bench_find_csucard(given, csucard, sizeof(csucard)))
         return 2;
     if (!make_keys()) {
         fprintf(stderr, "bench_crypto: OpenSSL key generation failed\n");
@@ -951,9 +822,9 @@ int main(int argc, char **argv)
 
     int status = 2;
     static struct result res[OP_COUNT][S_COUNT][MAX_THREADS + 1];
-    pid_t daemon = start_daemon(csucard, state, sock, log, extra, n_extra);
-    if (daemon < 0 || !wait_socket(&daemon, sock)) {
-        show_log(log);
+    pid_t daemon = bench_daemon_start(csucard, state, sock, log, extra, n_extra);
+    if (daemon < 0 || !bench_daemon_wait_socket(&daemon, sock, READY_LIMIT_SECONDS)) {
+        bench_show_log(log);
         goto out;
     }
     for (int s = S_SOCKET; s <= S_INPROC; s++)
@@ -979,13 +850,13 @@ int main(int argc, char **argv)
                     const cpu_set_t *pin = t == 1 && !no_pin ? &one_cpu : NULL;
                     struct job j = {(enum op)op, (enum side)s, t, seconds, daemon};
                     struct result r;
-                    if (pin && s == S_SOCKET && !set_process_affinity(daemon, pin)) {
+                    if (pin && s == S_SOCKET && !bench_set_process_affinity(daemon, pin)) {
                         fprintf(stderr, "bench_crypto: cannot pin csucard: %s\n", strerror(errno));
                         goto out;
                     }
                     bool got = in_child(s == S_OPENSSL ? NULL : card[s], pin, measure_fn, &j, &r, sizeof(r));
                     if (pin && s == S_SOCKET)
-                        set_process_affinity(daemon, &all_cpus);
+                        bench_set_process_affinity(daemon, &all_cpus);
                     if (!got || !r.ok) {
                         fprintf(stderr, "bench_crypto: %s, %s, %d thread%s: %s\n", ops[op].name,
                                 s == S_OPENSSL ? "OpenSSL" : s == S_SOCKET ? "socket" : "inproc", t, t > 1 ? "s" : "",
@@ -999,13 +870,13 @@ int main(int argc, char **argv)
 
 out:
     fflush(NULL);
-    if (daemon > 0 && !stop_daemon(daemon)) {
+    if (daemon > 0 && !bench_daemon_stop(daemon)) {
         fprintf(stderr, "bench_crypto: csucard did not stop cleanly\n");
-        show_log(log);
+        bench_show_log(log);
         if (status == 0)
             status = 2;
     }
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    bench_remove_tree(dir);
     EVP_PKEY_free(keys.rsa2048);
     EVP_PKEY_free(keys.rsa4096);
     EVP_PKEY_free(keys.ec);

@@ -64,6 +64,7 @@
 
 #include <openssl/rand.h>
 
+#include "bench_daemon.h"
 #include "csulincl.h"
 
 #define MAX_THREADS 2
@@ -98,22 +99,6 @@ struct result {
 };
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_seconds(double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 static void set_error(struct result *r, const char *fmt, ...)
 {
@@ -314,7 +299,7 @@ static double server_cpu(const pid_t *pids, int n)
 /* Poll CSUACFQ STATCCA until it answers 0 (POST passed). */
 static void wait_ready(struct result *r)
 {
-    double deadline = now_seconds() + READY_LIMIT_SECONDS;
+    double deadline = bench_now() + READY_LIMIT_SECONDS;
     long rc = -1, rs = -1;
     for (;;) {
         unsigned char rules[32][8];
@@ -326,12 +311,12 @@ static void wait_ready(struct result *r)
             r->ok = 1;
             return;
         }
-        if (now_seconds() > deadline) {
+        if (bench_now() > deadline) {
             set_error(r, "card not ready after %.0f s: CSUACFQ STATCCA return code %ld, reason code %ld",
                       READY_LIMIT_SECONDS, rc, rs);
             return;
         }
-        sleep_seconds(0.05);
+        bench_sleep(0.05);
     }
 }
 
@@ -388,18 +373,18 @@ static void measure(enum kind kind, int threads, double seconds, pid_t daemon_pi
         }
 
     /* Warm-up: every thread connected / seeded and past its first calls. */
-    double start = now_seconds();
+    double start = bench_now();
     const char *err = NULL;
     for (;;) {
-        sleep_seconds(0.01);
+        bench_sleep(0.01);
         if ((err = failure(workers, threads)) != NULL)
             break;
-        bool warm = now_seconds() - start >= WARMUP_SECONDS;
+        bool warm = bench_now() - start >= WARMUP_SECONDS;
         for (int i = 0; warm && i < threads; i++)
             warm = atomic_load(&workers[i].calls) >= WARMUP_CALLS;
         if (warm)
             break;
-        if (now_seconds() - start > WARMUP_LIMIT_SECONDS) {
+        if (bench_now() - start > WARMUP_LIMIT_SECONDS) {
             err = "warm-up did not finish";
             break;
         }
@@ -411,15 +396,15 @@ static void measure(enum kind kind, int threads, double seconds, pid_t daemon_pi
         m0 = system_cpu_seconds();
         s0 = server_cpu(servers, server_count);
         u0 = self_cpu_seconds();
-        t0 = now_seconds();
+        t0 = bench_now();
         c0 = total_calls(workers, threads);
         double end = t0 + seconds;
-        while (!err && now_seconds() < end) {
-            sleep_seconds(end - now_seconds() < 0.05 ? end - now_seconds() : 0.05);
+        while (!err && bench_now() < end) {
+            bench_sleep(end - bench_now() < 0.05 ? end - bench_now() : 0.05);
             err = failure(workers, threads);
         }
         c1 = total_calls(workers, threads);
-        t1 = now_seconds();
+        t1 = bench_now();
         u1 = self_cpu_seconds();
         s1 = server_cpu(servers, server_count);
         m1 = system_cpu_seconds();
@@ -493,108 +478,6 @@ static bool run_child(enum kind kind, int threads, double seconds, const char *c
 
 /* ---- the daemon ----------------------------------------------------------- */
 
-static pid_t start_daemon(const char *csucard, const char *state, const char *sock, const char *log)
-{
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* Not left serving if this program is killed: SIGTERM when the parent dies. */
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-        _exit(127);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-    }
-    execl(csucard, "csucard", "--state", state, "--socket", sock, "--workers", "2", (char *)NULL);
-    fprintf(stderr, "exec %s: %s\n", csucard, strerror(errno));
-    _exit(127);
-}
-
-/* Wait for the socket to appear while the daemon is alive. */
-static bool wait_socket(pid_t *pid, const char *sock)
-{
-    double deadline = now_seconds() + READY_LIMIT_SECONDS;
-    while (now_seconds() < deadline) {
-        struct stat st;
-        if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-            return true;
-        int status;
-        if (waitpid(*pid, &status, WNOHANG) == *pid) {
-            *pid = -1; /* reaped */
-            fprintf(stderr, "bench_rng: csucard exited (status 0x%x) before serving its socket\n", status);
-            return false;
-        }
-        sleep_seconds(0.02);
-    }
-    fprintf(stderr, "bench_rng: no socket %s after %.0f s\n", sock, READY_LIMIT_SECONDS);
-    return false;
-}
-
-/* Set the CPU affinity of every thread of @p pid. */
-static bool set_process_affinity(pid_t pid, const cpu_set_t *set)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return false;
-    bool ok = true;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (sched_setaffinity(tid, sizeof(*set), set) != 0 && errno != ESRCH)
-            ok = false;
-    }
-    closedir(d);
-    return ok;
-}
-
-static bool stop_daemon(pid_t pid)
-{
-    if (kill(pid, SIGTERM) != 0)
-        return false;
-    double deadline = now_seconds() + 10;
-    int status;
-    while (now_seconds() < deadline) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        if (w < 0)
-            return false;
-        sleep_seconds(0.02);
-    }
-    fprintf(stderr, "bench_rng: csucard ignored SIGTERM for 10 s: killing it\n");
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return false;
-}
-
-static void show_log(const char *log)
-{
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return;
-    char line[512];
-    fprintf(stderr, "--- csucard log ---\n");
-    while (fgets(line, sizeof(line), f))
-        fputs(line, stderr);
-    fclose(f);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* ---- main ----------------------------------------------------------------- */
 
 /* CPU seconds per call, both sides. */
@@ -615,29 +498,6 @@ static void usage(const char *prog)
             "  --csucard PATH  the daemon to start (default: csucard next to this program)\n"
             "exit: 0 floors met, 1 a floor missed, 2 could not measure\n",
             prog);
-}
-
-static bool find_csucard(const char *given, char *out, size_t len)
-{
-    if (given) {
-        if (!realpath(given, out)) {
-            fprintf(stderr, "bench_rng: %s: %s\n", given, strerror(errno));
-            return false;
-        }
-    } else {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-            return false;
-        self[n] = '\0';
-        if (snprintf(out, len, "%s/csucard", dirname(self)) >= (int)len)
-            return false;
-    }
-    if (access(out, X_OK) != 0) {
-        fprintf(stderr, "bench_rng: %s: not an executable (give --csucard PATH)\n", out);
-        return false;
-    }
-    return true;
 }
 
 int main(int argc, char **argv)
@@ -676,7 +536,7 @@ int main(int argc, char **argv)
         }
     }
     char csucard[PATH_MAX];
-    if (!find_csucard(given, csucard, sizeof(csucard)))
+    if (!bench_find_csucard(given, csucard, sizeof(csucard)))
         return 2;
 
     char dir[] = "/tmp/bench_rng.XXXXXX";
@@ -696,14 +556,14 @@ int main(int argc, char **argv)
     int status = 2;
     struct result res[K_COUNT][MAX_THREADS + 1];
     memset(res, 0, sizeof(res));
-    pid_t daemon_pid = start_daemon(csucard, daemon_state, sock, log);
+    pid_t daemon_pid = bench_daemon_start(csucard, daemon_state, sock, log, NULL, 0);
     if (daemon_pid < 0) {
         fprintf(stderr, "bench_rng: fork: %s\n", strerror(errno));
         goto out;
     }
     struct result ready;
-    if (!wait_socket(&daemon_pid, sock)) {
-        show_log(log);
+    if (!bench_daemon_wait_socket(&daemon_pid, sock, READY_LIMIT_SECONDS)) {
+        bench_show_log(log);
         goto out;
     }
     if (!run_child(K_READY, 0, 0, unix_card, 0, NULL, &ready)) {
@@ -731,13 +591,13 @@ int main(int argc, char **argv)
                 const char *card = kind == K_SOCKET ? unix_card : kind == K_INPROC ? inproc_card : NULL;
                 struct result r;
                 const cpu_set_t *pin = (t == 1 && !no_pin) ? &one_cpu : NULL;
-                if (pin && kind == K_SOCKET && !set_process_affinity(daemon_pid, pin)) {
+                if (pin && kind == K_SOCKET && !bench_set_process_affinity(daemon_pid, pin)) {
                     fprintf(stderr, "bench_rng: cannot pin csucard: %s\n", strerror(errno));
                     goto out;
                 }
                 bool ok = run_child(kind, t, seconds, card, daemon_pid, pin, &r);
                 if (pin && kind == K_SOCKET)
-                    set_process_affinity(daemon_pid, &all_cpus);
+                    bench_set_process_affinity(daemon_pid, &all_cpus);
                 if (!ok) {
                     fprintf(stderr, "bench_rng: %s, %d thread%s: %s\n", kind_names[kind], t, t > 1 ? "s" : "",
                             r.error);
@@ -824,12 +684,12 @@ int main(int argc, char **argv)
 
 out:
     fflush(NULL);
-    if (daemon_pid > 0 && !stop_daemon(daemon_pid)) {
+    if (daemon_pid > 0 && !bench_daemon_stop(daemon_pid)) {
         fprintf(stderr, "bench_rng: csucard did not stop cleanly\n");
-        show_log(log);
+        bench_show_log(log);
         if (status == 0)
             status = 2;
     }
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    bench_remove_tree(dir);
     return status;
 }

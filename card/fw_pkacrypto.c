@@ -212,7 +212,7 @@ static csu_err emit(struct fw_ctx *ctx, uint16_t tag, const uint8_t *data, size_
 /* @p block (k bytes, big-endian) is below the modulus: public values only. */
 static bool below_modulus(const struct loaded_key *lk, const uint8_t *block)
 {
-    for (size_t i = 0; i < lk->bytes; i++) /* first differing byte decides (no memcmp in verify paths) */
+    for (size_t i = 0; i < lk->bytes; i++) /* public values: an early exit leaks nothing */
         if (block[i] != lk->n[i])
             return block[i] < lk->n[i];
     return false;
