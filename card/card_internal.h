@@ -7,6 +7,7 @@
 #define CARD_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,7 +59,7 @@ struct card {
     struct card_keycache *keycache;   /* unwrapped keys (card_keycache.h); NULL when off */
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t post_done;
-    enum card_post_state post;
+    _Atomic enum card_post_state post; /* written under lock, read lock-free */
     char failed_test[16];
     bool post_thread_running;
     bool stopping;
