@@ -37,7 +37,7 @@ struct unix_transport {
 struct unix_conn {
     int fd;
     unsigned generation;
-    bool spin; /* the last reply came within SPIN_NS: poll before blocking */
+    long last_ns; /* how long the last reply took: sets the next call's spin budget */
 };
 
 /* Bumped in every forked child (cheaper than getpid() on every call). */
@@ -78,7 +78,7 @@ static struct unix_conn *thread_conn(struct unix_transport *u)
             return NULL;
         c->fd = -1;
         c->generation = fork_generation;
-        c->spin = true;
+        c->last_ns = 0;
         if (pthread_setspecific(u->conn_key, c) != 0) {
             free(c);
             return NULL;
@@ -125,34 +125,55 @@ static bool send_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
-/* Read exactly n bytes (SO_RCVTIMEO bounds the wait). */
-static bool recv_all(int fd, uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = recv(fd, p, n, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        p += r;
-        n -= (size_t)r;
-    }
-    return true;
-}
-
 /* Bytes read at once: most replies arrive whole in one recv. */
 #define FIRST_READ 4096u
 
 /*
  * Spin, then block.  Sleeping in recv() and being woken costs two scheduler
  * round trips per call, and on an idle CPU (a virtual one especially) each
- * wake-up takes 10-15 us: more than a short verb itself.  So while replies
- * come fast, the caller polls the socket for up to SPIN_NS before it blocks;
- * a slow verb (RSA keygen, RSA-4096 sign) turns spinning off for the next
- * call, so a caller never burns more than SPIN_NS per call.  sched_yield()
- * between polls lets the card run when it shares this CPU.
+ * wake-up takes 10-15 us: more than a short verb, and 5-15 % of an RSA-2048
+ * signature.  So the caller polls the socket before it blocks, for as long
+ * as the last reply on this connection took plus a margin (at least
+ * SPIN_MIN_NS, at most spin_max_ns()): a caller repeating one verb, the
+ * usual pattern, spins about as long as the card needs and never sleeps.  A
+ * verb slower than the cap (RSA-4096 sign, key generation) is waited for
+ * asleep, and the next call spins only SPIN_MIN_NS.  sched_yield() between
+ * polls lets the card, or another caller, run when it shares this CPU.
+ * CSU_SPIN_US sets the cap (0: never spin), read once per process.
  */
-#define SPIN_NS 60000L
+#define SPIN_MIN_NS 60000L
+#define SPIN_MAX_NS_DEFAULT 1000000L
+
+static long spin_cap_ns = -1;
+static pthread_once_t spin_cap_once = PTHREAD_ONCE_INIT;
+
+static void read_spin_cap(void)
+{
+    const char *v = getenv("CSU_SPIN_US");
+    char *end;
+    long us = v && *v ? strtol(v, &end, 10) : -1;
+    spin_cap_ns = us >= 0 && us <= 10000000L && v && *end == '\0' ? us * 1000L : SPIN_MAX_NS_DEFAULT;
+}
+
+static long spin_max_ns(void)
+{
+    pthread_once(&spin_cap_once, read_spin_cap);
+    return spin_cap_ns;
+}
+
+/* How long to poll for this call's reply: the last reply's time and a
+ * quarter more, floored at SPIN_MIN_NS; none after a reply slower than the
+ * cap.  The cap bounds the CPU a caller burns per call. */
+static long spin_budget_ns(const struct unix_conn *c)
+{
+    long cap = spin_max_ns();
+    if (c->last_ns > cap)
+        return cap < SPIN_MIN_NS ? cap : SPIN_MIN_NS;
+    long want = c->last_ns + c->last_ns / 4;
+    if (want < SPIN_MIN_NS)
+        want = SPIN_MIN_NS;
+    return want < cap ? want : cap;
+}
 
 static long elapsed_ns(const struct timespec *since)
 {
@@ -161,19 +182,42 @@ static long elapsed_ns(const struct timespec *since)
     return (t.tv_sec - since->tv_sec) * 1000000000L + (t.tv_nsec - since->tv_nsec);
 }
 
-/* Poll for the first bytes of the reply for up to SPIN_NS; 0 when none came. */
-static ssize_t spin_recv(int fd, uint8_t *p, size_t n, const struct timespec *sent)
+/* Poll for up to n bytes until @p deadline_ns after @p sent; 0 when none
+ * came in time (or the socket failed: the blocking recv that follows says
+ * which). */
+static ssize_t spin_recv(int fd, uint8_t *p, size_t n, const struct timespec *sent, long deadline_ns)
 {
     for (;;) {
         ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
         if (r > 0)
             return r;
         if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            return 0; /* closed or failed: the blocking recv that follows says so */
-        if (elapsed_ns(sent) >= SPIN_NS)
+            return 0;
+        if (elapsed_ns(sent) >= deadline_ns)
             return 0;
         sched_yield();
     }
+}
+
+/* Read exactly n bytes: polling while within the spin budget (the rest of a
+ * large reply is usually already on its way), then blocking (SO_RCVTIMEO
+ * bounds the wait). */
+static bool recv_exact(int fd, uint8_t *p, size_t n, const struct timespec *sent, long budget_ns)
+{
+    while (n > 0) {
+        ssize_t r = budget_ns > 0 ? spin_recv(fd, p, n, sent, budget_ns) : 0;
+        if (r == 0) {
+            budget_ns = 0;
+            r = recv(fd, p, n, 0);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return false;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
 }
 
 /*
@@ -184,10 +228,11 @@ static ssize_t spin_recv(int fd, uint8_t *p, size_t n, const struct timespec *se
 static csu_err recv_reply(struct unix_conn *c, const struct timespec *sent, uint8_t **reply, size_t *reply_len)
 {
     int fd = c->fd;
+    long budget = spin_budget_ns(c);
     uint8_t first[FIRST_READ];
     size_t have = 0;
-    if (c->spin) {
-        ssize_t r = spin_recv(fd, first, sizeof(first), sent);
+    if (budget > 0) {
+        ssize_t r = spin_recv(fd, first, sizeof(first), sent, budget);
         have = r > 0 ? (size_t)r : 0;
     }
     while (have < CSU_WIRE_REP_HEADER) {
@@ -213,7 +258,7 @@ static csu_err recv_reply(struct unix_conn *c, const struct timespec *sent, uint
     }
     memcpy(buf, first, have);
     OPENSSL_cleanse(first, have);
-    if (!recv_all(fd, buf + have, total - have)) {
+    if (!recv_exact(fd, buf + have, total - have, sent, budget)) {
         csu_wire_free(buf, total);
         return CSU_E_CARD_UNREACHABLE;
     }
@@ -248,7 +293,7 @@ static csu_err unix_transact(struct csu_transport *t, const uint8_t *request, si
         struct timespec sent;
         clock_gettime(CLOCK_MONOTONIC, &sent);
         csu_err err = recv_reply(c, &sent, reply, reply_len);
-        c->spin = elapsed_ns(&sent) < SPIN_NS;
+        c->last_ns = elapsed_ns(&sent);
         if (err != CSU_OK)
             conn_drop(c); /* the stream is out of step: never reuse it */
         return err;

@@ -17,8 +17,11 @@
  * wake-up (10-15 us on an idle virtual CPU) per request.  Polling takes
  * events from the same epoll set, so the model above is unchanged: any free
  * worker serves any connection, a slow verb (RSA-4096 keygen) holds only its
- * own worker, and an idle card stops polling after 60 us.  The host side
- * (csu_transport_unix.c) spins the same way while replies come fast.
+ * own worker, and an idle card stops polling after 60 us.  A worker that has
+ * the first piece of a large frame polls up to 50 us for the rest before it
+ * re-arms the connection (conn_read_rest).  The host side
+ * (csu_transport_unix.c) polls for its reply about as long as the last one
+ * took, up to 1 ms.
  *
  * Load: a client thread has one request in flight (the protocol is
  * synchronous), so requests beyond what the workers can take wait, in
