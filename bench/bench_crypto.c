@@ -25,13 +25,17 @@
  * >= 1.8x its 1-thread rate.  Inproc rows are reported, not floored.
  *
  * As in bench_rng.c: CSU_CARD is read once per process, so every card
- * measurement runs in a forked child; 1-thread rows pin the caller and every
- * daemon thread to one CPU (--no-pin: scheduler's choice); --rounds N keeps
+ * measurement runs in a forked child; 1-thread rows pin the caller to one
+ * CPU and every daemon thread to another (--pin split, the default with two
+ * or more CPUs: the card is a device of its own, as IBM's is), or both to
+ * the same CPU (--pin same: the card's work and the round trip are serial
+ * with the caller's), or neither (--pin none, or --no-pin: the scheduler's
+ * choice); 2-thread rows are never pinned; --rounds N keeps
  * each row's best of N interleaved rounds.  --daemon-arg ARG passes ARG to
  * csucard (e.g. key-cache options, to measure with the cache on and off).
  *
- *   usage: bench_crypto [--seconds N] [--rounds N] [--no-pin] [--daemon-arg ARG]...
- *                       [--csucard PATH]
+ *   usage: bench_crypto [--seconds N] [--rounds N] [--pin split|same|none] [--only TEXT]
+ *                       [--daemon-arg ARG]... [--csucard PATH]
  *   exit:  0 floors met, 1 a floor missed (it is a benchmark, not a test), 2 could not measure
  */
 #include <dirent.h>
@@ -696,6 +700,17 @@ static bool make_keys(void)
 
 /* ---- main ------------------------------------------------------------------------------------ */
 
+/* The first CPU of @p set numbered @p from or above (wrapping round). */
+static int next_cpu(const cpu_set_t *set, int from)
+{
+    for (int i = 0; i < CPU_SETSIZE; i++) {
+        int cpu = (from + i) % CPU_SETSIZE;
+        if (CPU_ISSET(cpu, set))
+            return cpu;
+    }
+    return 0;
+}
+
 static double rate(const struct result *r)
 {
     return r->ok ? (double)r->calls / r->seconds : 0;
@@ -704,10 +719,12 @@ static double rate(const struct result *r)
 static void usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s [--seconds N] [--rounds N] [--no-pin] [--only TEXT] [--daemon-arg ARG]... [--csucard PATH]\n"
+            "usage: %s [--seconds N] [--rounds N] [--pin split|same|none] [--only TEXT] [--daemon-arg ARG]...\n"
+            "          [--csucard PATH]\n"
             "  --seconds N      measuring time per row (default 1; warm-up comes on top)\n"
             "  --rounds N       run every row N times, interleaved, keep each row's best (default 1)\n"
-            "  --no-pin         do not pin the 1-thread rows (caller and daemon) to one CPU\n"
+            "  --pin MODE       1-thread rows: split = caller on one CPU, daemon on another (default\n"
+            "                   with 2+ CPUs); same = both on one CPU; none = not pinned (= --no-pin)\n"
             "  --only TEXT      measure only the operations whose name contains TEXT (floors then\n"
             "                   judge those; the others print as not measured)\n"
             "  --daemon-arg ARG one more argument for csucard (repeatable, e.g. key-cache options)\n"
@@ -732,13 +749,20 @@ static bool floor_line(const char *what, double value, double floor, bool ratio_
     return ok;
 }
 
+enum pin_mode { PIN_SPLIT, PIN_SAME, PIN_NONE };
+
+static const char *const pin_text[] = {
+    [PIN_SPLIT] = ", 1-thread rows: caller pinned to one CPU, csucard to another",
+    [PIN_SAME] = ", 1-thread rows: caller and csucard pinned to one CPU",
+    [PIN_NONE] = ", not pinned",
+};
+
 static bool print_report(struct result res[OP_COUNT][S_COUNT][MAX_THREADS + 1], double seconds, int rounds,
-                         bool pinned, int n_extra, const char *const *extra)
+                         enum pin_mode pin, int n_extra, const char *const *extra)
 {
     printf("libcsulcca beside raw OpenSSL EVP (same keys, same run), %.1f s per row, best of %d round%s, "
            "%ld CPUs%s; daemon: csucard --workers 2",
-           seconds, rounds, rounds > 1 ? "s" : "", sysconf(_SC_NPROCESSORS_ONLN),
-           pinned ? ", 1-thread rows pinned to one CPU" : "");
+           seconds, rounds, rounds > 1 ? "s" : "", sysconf(_SC_NPROCESSORS_ONLN), pin_text[pin]);
     for (int i = 0; i < n_extra; i++)
         printf(" %s", extra[i]);
     printf("\n\n| operation | threads | OpenSSL ops/s | socket ops/s | socket / OpenSSL | inproc ops/s "
@@ -786,7 +810,7 @@ int main(int argc, char **argv)
 {
     double seconds = 1;
     int rounds = 1, n_extra = 0;
-    bool no_pin = false;
+    enum pin_mode pin_mode = PIN_SPLIT;
     const char *given = NULL, *only = NULL, *extra[BENCH_DAEMON_MAX_ARGS];
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
@@ -800,7 +824,17 @@ int main(int argc, char **argv)
                 return usage(argv[0]), 2;
             rounds = (int)n;
         } else if (strcmp(argv[i], "--no-pin") == 0) {
-            no_pin = true;
+            pin_mode = PIN_NONE;
+        } else if (strcmp(argv[i], "--pin") == 0 && i + 1 < argc) {
+            const char *m = argv[++i];
+            if (strcmp(m, "split") == 0)
+                pin_mode = PIN_SPLIT;
+            else if (strcmp(m, "same") == 0)
+                pin_mode = PIN_SAME;
+            else if (strcmp(m, "none") == 0)
+                pin_mode = PIN_NONE;
+            else
+                return usage(argv[0]), 2;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
         } else if (strcmp(argv[i], "--daemon-arg") == 0 && i + 1 < argc && n_extra < BENCH_DAEMON_MAX_ARGS) {
@@ -845,23 +879,26 @@ int main(int argc, char **argv)
             goto out;
         }
 
-    cpu_set_t all_cpus, one_cpu;
-    CPU_ZERO(&one_cpu);
+    cpu_set_t all_cpus, caller_cpu, card_cpu;
     if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) != 0)
         goto out;
-    int pin_cpu = 0;
-    while (pin_cpu < CPU_SETSIZE - 1 && !CPU_ISSET(pin_cpu, &all_cpus))
-        pin_cpu++;
-    CPU_SET(pin_cpu, &one_cpu);
+    if (pin_mode == PIN_SPLIT && CPU_COUNT(&all_cpus) < 2)
+        pin_mode = PIN_SAME; /* one CPU: nothing to split */
+    int cpu_a = next_cpu(&all_cpus, 0);
+    int cpu_b = pin_mode == PIN_SPLIT ? next_cpu(&all_cpus, cpu_a + 1) : cpu_a;
+    CPU_ZERO(&caller_cpu);
+    CPU_SET(cpu_a, &caller_cpu);
+    CPU_ZERO(&card_cpu);
+    CPU_SET(cpu_b, &card_cpu);
 
     for (int round = 0; round < rounds; round++)
         for (int op = 0; op < OP_COUNT; op++)
             for (int t = 1; t <= MAX_THREADS && (!only || strstr(ops[op].name, only)); t++)
                 for (int s = 0; s < S_COUNT; s++) {
-                    const cpu_set_t *pin = t == 1 && !no_pin ? &one_cpu : NULL;
+                    const cpu_set_t *pin = t == 1 && pin_mode != PIN_NONE ? &caller_cpu : NULL;
                     struct job j = {(enum op)op, (enum side)s, t, seconds, daemon};
                     struct result r;
-                    if (pin && s == S_SOCKET && !bench_set_process_affinity(daemon, pin)) {
+                    if (pin && s == S_SOCKET && !bench_set_process_affinity(daemon, &card_cpu)) {
                         fprintf(stderr, "bench_crypto: cannot pin csucard: %s\n", strerror(errno));
                         goto out;
                     }
@@ -877,7 +914,7 @@ int main(int argc, char **argv)
                     if (rate(&r) > rate(&res[op][s][t]))
                         res[op][s][t] = r;
                 }
-    status = print_report(res, seconds, rounds, !no_pin, n_extra, extra) ? 0 : 1;
+    status = print_report(res, seconds, rounds, pin_mode, n_extra, extra) ? 0 : 1;
 
 out:
     fflush(NULL);
