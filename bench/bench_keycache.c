@@ -17,10 +17,15 @@
  * Floors (cache on): RSA-2048 sign >= 90 % and ECDSA P-256 >= 80 % of raw
  * OpenSSL.  Exit 0 floors met, 1 a floor missed, 2 could not measure.
  *
- *   usage: bench_keycache [--seconds N] [--csucard PATH]
+ * With two or more CPUs the caller (and raw OpenSSL) runs pinned to one CPU
+ * and csucard to another, as a card is a device of its own (--no-pin: the
+ * scheduler's choice).
+ *
+ *   usage: bench_keycache [--seconds N] [--no-pin] [--csucard PATH]
  */
 #include <errno.h>
 #include <libgen.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -44,6 +49,35 @@
 
 static const char *const op_names[OPS] = {"RSA-2048 sign (PKCS-1.1)", "ECDSA P-256 sign", "AES-256-CBC 16 B"};
 static double seconds = 2.0;
+
+/* CPUs for the caller and the card: -1 when not pinned. */
+static int caller_cpu = -1, card_cpu = -1;
+
+static void pin_to(int cpu)
+{
+    if (cpu < 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The first two CPUs this process may use; false with fewer than two. */
+static bool choose_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) < 2)
+        return false;
+    for (int i = 0; i < CPU_SETSIZE && card_cpu < 0; i++)
+        if (CPU_ISSET(i, &set)) {
+            if (caller_cpu < 0)
+                caller_cpu = i;
+            else
+                card_cpu = i;
+        }
+    return true;
+}
 
 static double now(void)
 {
@@ -228,6 +262,7 @@ static pid_t start_daemon(const char *csucard, const char *state, const char *so
 {
     pid_t pid = fork();
     if (pid == 0) {
+        pin_to(card_cpu);
         if (cache)
             execl(csucard, "csucard", "--state", state, "--socket", sock, "--workers", "1", (char *)NULL);
         else
@@ -264,6 +299,7 @@ static bool measure(const char *csucard, const char *dir, bool cache, double out
     pid_t client = ok ? fork() : -1;
     if (client == 0) {
         close(p[0]);
+        pin_to(caller_cpu);
         double r[OPS] = {0};
         bool good = setenv("CSU_CARD", card, 1) == 0 && card_rates(r);
         ssize_t w = write(p[1], r, sizeof(r));
@@ -287,16 +323,21 @@ int main(int argc, char **argv)
     char self[PATH_MAX];
     snprintf(self, sizeof(self), "%s", argv[0]);
     snprintf(csucard, sizeof(csucard), "%s/csucard", dirname(self));
+    bool pin = true;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--no-pin") == 0)
+            pin = false;
         else if (strcmp(argv[i], "--csucard") == 0 && i + 1 < argc)
             snprintf(csucard, sizeof(csucard), "%s", argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--seconds N] [--csucard PATH]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--seconds N] [--no-pin] [--csucard PATH]\n", argv[0]);
             return 2;
         }
     }
+    if (pin && choose_cpus())
+        pin_to(caller_cpu); /* raw OpenSSL runs here, on the caller's CPU */
     char dir[] = "/tmp/bench-keycache-XXXXXX";
     if (!mkdtemp(dir))
         return 2;
@@ -310,6 +351,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_keycache: could not measure (csucard at %s?)\n", csucard);
         return 2;
     }
+    if (card_cpu >= 0)
+        printf("caller and raw OpenSSL pinned to CPU %d, csucard to CPU %d\n\n", caller_cpu, card_cpu);
     printf("| Operation (1 caller, unix socket, csucard --workers 1) | raw OpenSSL, key preloaded | key cache on | key cache off |\n");
     printf("|---|---:|---:|---:|\n");
     for (int i = 0; i < OPS; i++)
