@@ -10,7 +10,6 @@
  * each with CSU_TAG_OUT_CAPACITY and one output, OUT(1), the token.
  * Token formats in tok_pka.h and docs/tokens-pka.md.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -23,7 +22,6 @@
 #include "tok_rsa.h"
 
 #define WARN_OLD_MK 10001u
-#define BUILD_SCRATCH 8192u
 
 /* ---- master keys ----------------------------------------------------------- */
 
@@ -60,24 +58,23 @@ static csu_err read_token(struct fw_ctx *ctx, uint16_t tag, struct pka_key *k, b
     return pka_token_parse(b->data, b->length, &mk, k, old);
 }
 
-/* Build the token into OUT(1) if it fits the caller's capacity. */
+/*
+ * Build the token into OUT(1) if it fits the caller's capacity, in place:
+ * the length is known before the (for internal tokens, costly) build, and
+ * a reply with rc 8 drops the block, wiped.
+ */
 static csu_err emit_token(struct fw_ctx *ctx, const struct pka_key *k, enum pka_build form, const struct pka_mk *mk)
 {
-    uint8_t *buf = malloc(BUILD_SCRATCH);
-    if (!buf)
+    size_t len = pka_token_len(k, form), built = 0;
+    if (len > PKA_TOKEN_MAX)
+        return CSU_E_INTERNAL;
+    if (len > fw_out_capacity(ctx))
+        return CSU_E_LENGTH;
+    uint8_t *out = fw_output(ctx, CSU_TAG_OUT(1), len);
+    if (!out)
         return CSU_E_NOMEM;
-    size_t len = 0;
-    csu_err err = pka_token_build(k, form, mk, ctx->worker->drbg, buf, BUILD_SCRATCH, &len);
-    if (err == CSU_OK && len > fw_out_capacity(ctx))
-        err = CSU_E_LENGTH;
-    uint8_t *out = err == CSU_OK ? fw_output(ctx, CSU_TAG_OUT(1), len) : NULL;
-    if (err == CSU_OK && !out)
-        err = CSU_E_NOMEM;
-    if (out)
-        memcpy(out, buf, len);
-    OPENSSL_cleanse(buf, BUILD_SCRATCH);
-    free(buf);
-    return err;
+    csu_err err = pka_token_build(k, form, mk, ctx->worker->drbg, out, len, &built);
+    return err == CSU_OK && built != len ? CSU_E_INTERNAL : err;
 }
 
 static csu_err emit_internal(struct fw_ctx *ctx, const struct pka_key *k)

@@ -6,6 +6,7 @@
  */
 #include "pka_keygen.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -125,38 +126,56 @@ csu_err pka_to_evp(const struct pka_key *k, bool with_private, EVP_PKEY **out)
 /* ---- pairwise-consistency test ------------------------------------------------ */
 
 static const char pct_message[] = "csucard pairwise consistency test";
+static uint8_t pct_digest[PKA_HASH_LEN]; /* SHA-256(pct_message), made once */
+static bool pct_digest_ok;
+static pthread_once_t pct_digest_once = PTHREAD_ONCE_INIT;
 
-static bool sign_verify(EVP_PKEY *pk)
+static void pct_digest_make(void)
+{
+    unsigned n = 0;
+    pct_digest_ok = EVP_Digest(pct_message, sizeof(pct_message), pct_digest, &n, EVP_sha256(), NULL) == 1 &&
+                    n == sizeof(pct_digest);
+}
+
+/* RSA signs PKCS#1 v1.5 with SHA-256's DigestInfo; ECDSA signs the digest as is. */
+static bool sign_setup(EVP_PKEY_CTX *c, bool rsa)
+{
+    return !rsa || (EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+                    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1);
+}
+
+/*
+ * Sign SHA-256(pct_message) and verify the signature, on one context and
+ * with the digest made once: the signature scheme EVP_DigestSign uses,
+ * without its two digest fetches and contexts per key (~2 us of a P-256 key).
+ */
+static bool sign_verify(EVP_PKEY_CTX *c, bool rsa)
 {
     uint8_t sig[1024];
     size_t sig_len = sizeof(sig);
-    EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
-    bool ok = s && v && (size_t)EVP_PKEY_get_size(pk) <= sizeof(sig) &&
-              EVP_DigestSignInit_ex(s, NULL, "SHA256", NULL, NULL, pk, NULL) == 1 &&
-              EVP_DigestSign(s, sig, &sig_len, (const uint8_t *)pct_message, sizeof(pct_message)) == 1;
+    pthread_once(&pct_digest_once, pct_digest_make);
+    bool ok = pct_digest_ok && (size_t)EVP_PKEY_get_size(EVP_PKEY_CTX_get0_pkey(c)) <= sizeof(sig) &&
+              EVP_PKEY_sign_init(c) == 1 && sign_setup(c, rsa) &&
+              EVP_PKEY_sign(c, sig, &sig_len, pct_digest, sizeof(pct_digest)) == 1;
     if (ok && atomic_load(&pct_fault))
         sig[sig_len / 2] ^= 0x01;
-    ok = ok && EVP_DigestVerifyInit_ex(v, NULL, "SHA256", NULL, NULL, pk, NULL) == 1 &&
-         EVP_DigestVerify(v, sig, sig_len, (const uint8_t *)pct_message, sizeof(pct_message)) == 1;
-    EVP_MD_CTX_free(s);
-    EVP_MD_CTX_free(v);
-    return ok;
+    return ok && EVP_PKEY_verify_init(c) == 1 && sign_setup(c, rsa) &&
+           EVP_PKEY_verify(c, sig, sig_len, pct_digest, sizeof(pct_digest)) == 1;
 }
 
 /* Raw RSA: c = m^e, m' = c^d; c must differ from m and m' equal m. */
-static bool rsa_encrypt_decrypt(EVP_PKEY *pk)
+static bool rsa_encrypt_decrypt(EVP_PKEY_CTX *ctx)
 {
-    size_t k = (size_t)EVP_PKEY_get_size(pk), c_len = PKA_RSA_MAX_BYTES, m2_len = PKA_RSA_MAX_BYTES;
+    size_t k = (size_t)EVP_PKEY_get_size(EVP_PKEY_CTX_get0_pkey(ctx)), c_len = PKA_RSA_MAX_BYTES,
+           m2_len = PKA_RSA_MAX_BYTES;
     uint8_t m[PKA_RSA_MAX_BYTES], c[PKA_RSA_MAX_BYTES], m2[PKA_RSA_MAX_BYTES];
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-    bool ok = ctx && k >= 2 && k <= sizeof(m) && RAND_bytes(m, (int)k) == 1;
+    bool ok = k >= 2 && k <= sizeof(m) && RAND_bytes(m, (int)k) == 1;
     if (ok)
         m[0] = 0x00, m[1] |= 0x01; /* below n, and far from 0 and 1 */
     ok = ok && EVP_PKEY_encrypt_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1 &&
          EVP_PKEY_encrypt(ctx, c, &c_len, m, k) == 1 && c_len == k && CRYPTO_memcmp(c, m, k) != 0 &&
          EVP_PKEY_decrypt_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1 &&
          EVP_PKEY_decrypt(ctx, m2, &m2_len, c, k) == 1 && m2_len == k && CRYPTO_memcmp(m2, m, k) == 0;
-    EVP_PKEY_CTX_free(ctx);
     OPENSSL_cleanse(m, sizeof(m));
     OPENSSL_cleanse(m2, sizeof(m2));
     return ok;
@@ -164,9 +183,10 @@ static bool rsa_encrypt_decrypt(EVP_PKEY *pk)
 
 csu_err pka_pct(EVP_PKEY *pk)
 {
-    bool ok = sign_verify(pk);
-    if (ok && EVP_PKEY_is_a(pk, "RSA"))
-        ok = rsa_encrypt_decrypt(pk);
+    bool rsa = EVP_PKEY_is_a(pk, "RSA");
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+    bool ok = c && sign_verify(c, rsa) && (!rsa || rsa_encrypt_decrypt(c));
+    EVP_PKEY_CTX_free(c);
     return ok ? CSU_OK : CSU_E_PCT;
 }
 
@@ -219,20 +239,81 @@ static bool random_exponent(struct pka_key *k)
     return true;
 }
 
-static EVP_PKEY_CTX *keygen_ctx(struct pka_key *k)
+/*
+ * EC keygen contexts kept for reuse, per curve.  EVP_PKEY_generate on a kept
+ * context skips building the curve's group from its name, half the cost of a
+ * P-256 key.  A context is taken out for one generation and put back after,
+ * so concurrent workers never share one; each curve's stack grows to the
+ * number of workers generating at once (at most EC_POOL_DEPTH are kept) and
+ * lives as long as the process, like OpenSSL's own fetched algorithms.
+ */
+#define EC_POOL_CURVES 8
+#define EC_POOL_DEPTH 16
+
+static struct {
+    pthread_mutex_t lock;
+    struct {
+        const struct pka_curve *curve;
+        unsigned count;
+        EVP_PKEY_CTX *ctx[EC_POOL_DEPTH];
+    } slot[EC_POOL_CURVES];
+} ec_pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The curve's slot, claimed on first use; EC_POOL_CURVES when all are taken.  Lock held. */
+static unsigned ec_pool_slot(const struct pka_curve *c)
 {
-    bool rsa = k->alg == PKA_ALG_RSA;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL);
-    bool ok = ctx && EVP_PKEY_keygen_init(ctx) == 1;
-    if (ok && rsa) {
-        BIGNUM *e = (k->rsa.e_len || random_exponent(k)) ? BN_bin2bn(k->rsa.e, (int)k->rsa.e_len, NULL) : NULL;
-        ok = e && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, k->rsa.bits) == 1 &&
-             EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, e) == 1;
-        BN_free(e);
-    } else if (ok) {
-        const struct pka_curve *c = pka_curve_find(k->ecc.curve_type, k->ecc.p_bits);
-        ok = c && EVP_PKEY_CTX_set_group_name(ctx, c->name) == 1;
+    for (unsigned i = 0; i < EC_POOL_CURVES; i++) {
+        if (ec_pool.slot[i].curve == NULL)
+            ec_pool.slot[i].curve = c;
+        if (ec_pool.slot[i].curve == c)
+            return i;
     }
+    return EC_POOL_CURVES;
+}
+
+static EVP_PKEY_CTX *ec_pool_take(const struct pka_curve *c)
+{
+    EVP_PKEY_CTX *ctx = NULL;
+    pthread_mutex_lock(&ec_pool.lock);
+    unsigned i = ec_pool_slot(c);
+    if (i < EC_POOL_CURVES && ec_pool.slot[i].count > 0)
+        ctx = ec_pool.slot[i].ctx[--ec_pool.slot[i].count];
+    pthread_mutex_unlock(&ec_pool.lock);
+    return ctx;
+}
+
+static void ec_pool_put(const struct pka_curve *c, EVP_PKEY_CTX *ctx)
+{
+    pthread_mutex_lock(&ec_pool.lock);
+    unsigned i = ec_pool_slot(c);
+    if (i < EC_POOL_CURVES && ec_pool.slot[i].count < EC_POOL_DEPTH) {
+        ec_pool.slot[i].ctx[ec_pool.slot[i].count++] = ctx;
+        ctx = NULL;
+    }
+    pthread_mutex_unlock(&ec_pool.lock);
+    EVP_PKEY_CTX_free(ctx);
+}
+
+static EVP_PKEY_CTX *ec_keygen_ctx(const struct pka_curve *c)
+{
+    EVP_PKEY_CTX *ctx = ec_pool_take(c);
+    if (ctx)
+        return ctx;
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_group_name(ctx, c->name) == 1)
+        return ctx;
+    EVP_PKEY_CTX_free(ctx);
+    return NULL;
+}
+
+static EVP_PKEY_CTX *rsa_keygen_ctx(struct pka_key *k)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    BIGNUM *e = (k->rsa.e_len || random_exponent(k)) ? BN_bin2bn(k->rsa.e, (int)k->rsa.e_len, NULL) : NULL;
+    bool ok = ctx && e && EVP_PKEY_keygen_init(ctx) == 1 &&
+              EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, k->rsa.bits) == 1 &&
+              EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, e) == 1;
+    BN_free(e);
     if (!ok) {
         EVP_PKEY_CTX_free(ctx);
         return NULL;
@@ -240,21 +321,35 @@ static EVP_PKEY_CTX *keygen_ctx(struct pka_key *k)
     return ctx;
 }
 
+/* A fresh key pair for @p k's attributes (@p c: its curve, NULL for RSA). */
+static EVP_PKEY *generate_pair(struct pka_key *k, const struct pka_curve *c)
+{
+    EVP_PKEY_CTX *ctx = c ? ec_keygen_ctx(c) : rsa_keygen_ctx(k);
+    EVP_PKEY *pk = NULL;
+    bool ok = ctx && EVP_PKEY_generate(ctx, &pk) == 1;
+    if (ok && c)
+        ec_pool_put(c, ctx); /* only a context that worked goes back */
+    else
+        EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        EVP_PKEY_free(pk);
+        return NULL;
+    }
+    return pk;
+}
+
 csu_err pka_generate(struct pka_key *k)
 {
-    if (k->alg == PKA_ALG_ECC && !pka_curve_find(k->ecc.curve_type, k->ecc.p_bits))
+    const struct pka_curve *c = NULL;
+    if (k->alg == PKA_ALG_ECC && (c = pka_curve_find(k->ecc.curve_type, k->ecc.p_bits)) == NULL)
         return CSU_E_ECC_CURVE;
-    EVP_PKEY_CTX *ctx = keygen_ctx(k);
-    EVP_PKEY *pk = NULL;
-    csu_err err = (ctx && EVP_PKEY_generate(ctx, &pk) == 1) ? CSU_OK : CSU_E_CRYPTO;
-    if (err == CSU_OK)
-        err = pka_pct(pk);
+    EVP_PKEY *pk = generate_pair(k, c);
+    csu_err err = pk ? pka_pct(pk) : CSU_E_CRYPTO;
     if (err == CSU_OK && !(k->alg == PKA_ALG_RSA ? rsa_from_evp(pk, k) : ecc_from_evp(pk, k)))
         err = CSU_E_CRYPTO;
     if (err == CSU_OK && k->alg == PKA_ALG_RSA)
         k->rsa.bits = (uint16_t)EVP_PKEY_get_bits(pk);
     EVP_PKEY_free(pk);
-    EVP_PKEY_CTX_free(ctx);
     if (err != CSU_OK) { /* no key material survives a failure */
         OPENSSL_cleanse(&k->rsa, sizeof(k->rsa));
         OPENSSL_cleanse(&k->ecc.d, sizeof(k->ecc.d));

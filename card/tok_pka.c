@@ -6,12 +6,15 @@
  */
 #include "tok_pka.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "csu_keyid.h" /* csu_label_check */
+#include "card_internal.h" /* card_sha256 */
+#include "csu_keyid.h"    /* csu_label_check */
 #include "csu_mu.h"
 
 void pka_key_clear(struct pka_key *k)
@@ -139,13 +142,34 @@ void pka_name_write(uint8_t *out, const struct pka_key *k)
 
 /* ---- AES key wrap (RFC 3394) and with padding (RFC 5649) ----------------- */
 
-/* One wrap or unwrap; false on any failure (an unwrap integrity failure included). */
+/*
+ * Ciphers fetched once: OpenSSL 3 looks a cipher up by name on every
+ * EVP_aes_256_wrap() init.  (OpenSSL 3.0 runs the wrap rounds on its
+ * table-based AES, about 3 us a wrap; the rounds are not written out here on
+ * AES-NI because the key wrap is a primitive OpenSSL has.)
+ */
+static EVP_CIPHER *aes_kw, *aes_kwp;
+static pthread_once_t ciphers_once = PTHREAD_ONCE_INIT;
+
+static void ciphers_fetch(void)
+{
+    aes_kw = EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+    aes_kwp = EVP_CIPHER_fetch(NULL, "AES-256-WRAP-PAD", NULL);
+}
+
+static const EVP_CIPHER *wrap_cipher(bool pad)
+{
+    pthread_once(&ciphers_once, ciphers_fetch);
+    return pad ? aes_kwp : aes_kw;
+}
+
+/* One OpenSSL wrap or unwrap; false on any failure (an unwrap integrity failure included). */
 static bool aes_wrap(const EVP_CIPHER *cipher, bool enc, const uint8_t *key, const uint8_t *in, size_t in_len,
                      uint8_t *out, size_t *out_len)
 {
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int n = 0, fin = 0;
-    bool ok = c != NULL;
+    bool ok = c != NULL && cipher != NULL && in_len <= INT_MAX;
     if (ok) {
         EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
         ok = EVP_CipherInit_ex(c, cipher, NULL, key, NULL, enc ? 1 : 0) == 1 &&
@@ -155,6 +179,18 @@ static bool aes_wrap(const EVP_CIPHER *cipher, bool enc, const uint8_t *key, con
     EVP_CIPHER_CTX_free(c); /* cleanses the key schedule */
     *out_len = ok ? (size_t)n + (size_t)fin : 0;
     return ok;
+}
+
+bool pka_aes_wrap(const uint8_t key[32], bool pad, const uint8_t *in, size_t in_len, uint8_t *out, size_t cap,
+                  size_t *out_len)
+{
+    size_t padded = (in_len + 7) / 8 * 8;
+    *out_len = 0;
+    if (pad ? (in_len == 0 || in_len > UINT32_MAX) : (in_len < 16 || in_len % 8 != 0))
+        return false;
+    if (padded > cap || cap - padded < 8)
+        return false;
+    return aes_wrap(wrap_cipher(pad), true, key, in, in_len, out, out_len);
 }
 
 size_t pka_payload_len(size_t material_len)
@@ -177,7 +213,7 @@ static bool token_hash(const uint8_t *tok, size_t len, const struct pka_protect 
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     size_t end = pr->payload_off + pr->payload_len;
     unsigned md_len = 0;
-    bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+    bool ok = c && EVP_DigestInit_ex(c, card_sha256(), NULL) == 1 &&
               EVP_DigestUpdate(c, tok, pr->payload_off) == 1 && EVP_DigestUpdate(c, tok + end, len - end) == 1 &&
               EVP_DigestFinal_ex(c, md, &md_len) == 1 && md_len == PKA_HASH_LEN;
     EVP_MD_CTX_free(c);
@@ -201,7 +237,7 @@ csu_err pka_protect_seal(uint8_t *tok, size_t len, struct pka_protect *pr, const
     size_t n = 0;
     opk_label(pr->section_id, opk_in);
     csu_err err = card_drbg_generate(drbg, opk_in + 8, PKA_OPK_LEN, NULL, 0);
-    if (err == CSU_OK && (!aes_wrap(EVP_aes_256_wrap(), true, mk->key, opk_in, sizeof(opk_in), wrapped, &n) ||
+    if (err == CSU_OK && (!pka_aes_wrap(mk->key, false, opk_in, sizeof(opk_in), wrapped, sizeof(wrapped), &n) ||
                           n != PKA_OPK_FIELD_LEN))
         err = CSU_E_CRYPTO;
     if (err == CSU_OK) {
@@ -209,8 +245,8 @@ csu_err pka_protect_seal(uint8_t *tok, size_t len, struct pka_protect *pr, const
         memcpy(tok + pr->mkvp_off, mk->vp, PKA_MKVP_LEN);
         memcpy(plain + PKA_HASH_LEN, pr->material, pr->material_len);
         if (!token_hash(tok, len, pr, plain) ||
-            !aes_wrap(EVP_aes_256_wrap_pad(), true, opk_in + 8, plain, PKA_HASH_LEN + pr->material_len, wrapped,
-                      &n) ||
+            !pka_aes_wrap(opk_in + 8, true, plain, PKA_HASH_LEN + pr->material_len, wrapped, sizeof(wrapped),
+                          &n) ||
             n != pr->payload_len)
             err = CSU_E_CRYPTO;
     }
@@ -228,7 +264,7 @@ static bool open_opk(const uint8_t *tok, const struct pka_protect *pr, const uin
     uint8_t out[PKA_OPK_FIELD_LEN + 16], label[8];
     size_t n = 0;
     opk_label(pr->section_id, label);
-    bool ok = aes_wrap(EVP_aes_256_wrap(), false, key, tok + pr->opk_off, PKA_OPK_FIELD_LEN, out, &n) &&
+    bool ok = aes_wrap(wrap_cipher(false), false, key, tok + pr->opk_off, PKA_OPK_FIELD_LEN, out, &n) &&
               n == 8 + PKA_OPK_LEN && CRYPTO_memcmp(out, label, 8) == 0;
     if (ok)
         memcpy(opk, out + 8, PKA_OPK_LEN);
@@ -242,7 +278,7 @@ static bool open_payload(const uint8_t *tok, size_t len, struct pka_protect *pr,
     uint8_t plain[PKA_HASH_LEN + PKA_MATERIAL_MAX + 16], md[PKA_HASH_LEN];
     size_t n = 0;
     bool ok = pr->payload_len <= sizeof(plain) &&
-              aes_wrap(EVP_aes_256_wrap_pad(), false, opk, tok + pr->payload_off, pr->payload_len, plain, &n) &&
+              aes_wrap(wrap_cipher(true), false, opk, tok + pr->payload_off, pr->payload_len, plain, &n) &&
               n == PKA_HASH_LEN + pr->material_len && token_hash(tok, len, pr, md) &&
               CRYPTO_memcmp(md, plain, PKA_HASH_LEN) == 0;
     if (ok)
@@ -430,13 +466,23 @@ static csu_err write_private(uint8_t *out, size_t off, const struct pka_key *k, 
     }
 }
 
+static size_t public_len(const struct pka_key *k, enum pka_build form)
+{
+    return k->alg == PKA_ALG_RSA ? rsa_public_len(k, form == PKA_BUILD_PUBLIC) : ecc_public_len(k);
+}
+
+size_t pka_token_len(const struct pka_key *k, enum pka_build form)
+{
+    return PKA_HDR_LEN + private_len(k, form) + public_len(k, form) + (k->has_name ? PKA_NAME_SECTION_LEN : 0);
+}
+
 csu_err pka_token_build(const struct pka_key *k, enum pka_build form, const struct pka_mk *mk,
                         struct card_drbg *drbg, uint8_t *out, size_t cap, size_t *len)
 {
     bool rsa = k->alg == PKA_ALG_RSA;
     size_t priv = private_len(k, form);
-    size_t pub = rsa ? rsa_public_len(k, form == PKA_BUILD_PUBLIC) : ecc_public_len(k);
-    size_t total = PKA_HDR_LEN + priv + pub + (k->has_name ? PKA_NAME_SECTION_LEN : 0);
+    size_t pub = public_len(k, form);
+    size_t total = pka_token_len(k, form);
     if (total > PKA_TOKEN_MAX)
         return CSU_E_INTERNAL;
     if (total > cap)

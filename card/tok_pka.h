@@ -188,6 +188,17 @@ struct pka_protect {
     uint8_t material[PKA_MATERIAL_MAX];
 };
 
+/**
+ * AES-256 key wrap of @p in into @p out (@p cap bytes): RFC 3394 (AES-KW,
+ * @p in_len a multiple of 8, at least 16) or, with @p pad, RFC 5649
+ * (AES-KWP, any length from 1), with OpenSSL's AES-256-WRAP /
+ * AES-256-WRAP-PAD ciphers (fetched once).  Used to seal internal sections;
+ * exported for the unit tests (RFC 3394 vector, refused lengths).
+ * @return false on a length out of range or an OpenSSL failure (@p out wiped).
+ */
+bool pka_aes_wrap(const uint8_t key[32], bool pad, const uint8_t *in, size_t in_len, uint8_t *out, size_t cap,
+                  size_t *out_len);
+
 /** Wrapped payload length for @p material_len bytes of key material. */
 size_t pka_payload_len(size_t material_len);
 
@@ -249,6 +260,9 @@ enum pka_build {
     PKA_BUILD_CLEAR,    /**< X'1E' + clear private section (format X'40') + public */
     PKA_BUILD_INTERNAL, /**< X'1F' + protected private section + public */
 };
+
+/** Length of the token pka_token_build writes (PKA_TOKEN_MAX and up: too long). */
+size_t pka_token_len(const struct pka_key *k, enum pka_build form);
 
 /**
  * Build a token of shape @p form from @p k (plus its key-name section).

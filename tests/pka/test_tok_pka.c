@@ -5,6 +5,7 @@
  * parse round trips, every rejection class, and exhaustive single-bit
  * flips over internal tokens (every one must be refused).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,10 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "csu_mu.h"
 #include "pka_keygen.h"
@@ -413,6 +418,36 @@ static void test_bit_flips_rsa1024(void **state)
     flip_all_bits(&rsa1024_me, "RSA-1024 ME");
 }
 
+/* ---- the AES key wraps that seal internal sections --------------------------- */
+
+/* RFC 3394 §4.6: 256 bits of key data under a 256-bit KEK; then the lengths each mode refuses. */
+static void test_aes_wrap_vector_and_rejects(void **state)
+{
+    (void)state;
+    uint8_t kek[32], data[32], out[64];
+    const uint8_t want[40] = {0x28, 0xC9, 0xF4, 0x04, 0xC4, 0xB8, 0x10, 0xF4, 0xCB, 0xCC, 0xB3, 0x5C, 0xFB, 0x87,
+                              0xF8, 0x26, 0x3F, 0x57, 0x86, 0xE2, 0xD8, 0x0E, 0xD3, 0x26, 0xCB, 0xC7, 0xF0, 0xE7,
+                              0x1A, 0x99, 0xF4, 0x3B, 0xFB, 0x98, 0x8B, 0x9B, 0x7A, 0x02, 0xDD, 0x21};
+    /* KEK 000102..1F; key data 00112233..EEFF ‖ 00010203..0E0F */
+    for (int i = 0; i < 32; i++) {
+        kek[i] = (uint8_t)i;
+        data[i] = (uint8_t)(i < 16 ? 0x11 * i : i - 16);
+    }
+    size_t n = 0;
+    assert_true(pka_aes_wrap(kek, false, data, 32, out, sizeof(out), &n));
+    assert_int_equal(n, 40);
+    assert_memory_equal(out, want, 40);
+    /* lengths outside each mode, and an output that does not fit */
+    assert_false(pka_aes_wrap(kek, false, data, 8, out, sizeof(out), &n));
+    assert_false(pka_aes_wrap(kek, false, data, 20, out, sizeof(out), &n));
+    assert_false(pka_aes_wrap(kek, true, data, 0, out, sizeof(out), &n));
+    assert_false(pka_aes_wrap(kek, false, data, 32, out, 39, &n));
+    assert_false(pka_aes_wrap(kek, true, data, 20, out, 31, &n));
+    assert_int_equal(n, 0);
+    assert_true(pka_aes_wrap(kek, true, data, 20, out, 32, &n));
+    assert_int_equal(n, 32);
+}
+
 /* ---- keys and the pairwise-consistency test -------------------------------------- */
 
 static void test_pct(void **state)
@@ -433,10 +468,18 @@ static void test_pct(void **state)
     /* the fault hook makes generation fail with no key left behind */
     struct pka_key k = {.alg = PKA_ALG_ECC};
     k.ecc.p_bits = 256;
+    struct pka_key r = {.alg = PKA_ALG_RSA};
+    r.rsa.bits = 1024, r.rsa.crt = true, r.rsa.e[0] = 3, r.rsa.e_len = 1;
     pka_pct_fault(true);
     assert_int_equal(pka_generate(&k), CSU_E_PCT);
+    assert_int_equal(pka_generate(&r), CSU_E_PCT);
     pka_pct_fault(false);
     assert_true(pka_all_zero(k.ecc.d, sizeof(k.ecc.d)));
+    assert_true(pka_all_zero(r.rsa.p, sizeof(r.rsa.p)) && pka_all_zero(r.rsa.n, sizeof(r.rsa.n)));
+    /* the kept keygen context that just failed its PCT still gives good keys */
+    assert_int_equal(pka_generate(&k), CSU_OK);
+    k.kind = PKA_KIND_CLEAR;
+    assert_int_equal(pka_check_key(&k), CSU_OK);
     /* an EC point off the curve */
     struct pka_key off = ecc_p256;
     off.kind = PKA_KIND_PUBLIC;
@@ -459,6 +502,42 @@ static void test_all_curves(void **state)
     }
 }
 
+/* Workers generate at once: each takes its own kept keygen context. */
+#define GEN_THREADS 4
+#define GEN_KEYS 40
+
+static void *generate_many(void *arg)
+{
+    struct pka_key *keys = arg;
+    for (int i = 0; i < GEN_KEYS; i++) {
+        keys[i] = (struct pka_key){.alg = PKA_ALG_ECC, .kind = PKA_KIND_CLEAR};
+        keys[i].ecc.p_bits = (i % 2) ? 256 : 384;
+        if (pka_generate(&keys[i]) != CSU_OK || pka_check_key(&keys[i]) != CSU_OK)
+            return arg; /* non-NULL: failed */
+    }
+    return NULL;
+}
+
+static void test_generate_concurrently(void **state)
+{
+    (void)state;
+    static struct pka_key keys[GEN_THREADS][GEN_KEYS];
+    pthread_t t[GEN_THREADS];
+    for (int i = 0; i < GEN_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, generate_many, keys[i]), 0);
+    for (int i = 0; i < GEN_THREADS; i++) {
+        void *failed = NULL;
+        assert_int_equal(pthread_join(t[i], &failed), 0);
+        assert_null(failed);
+    }
+    const struct pka_key *all = &keys[0][0];
+    for (int i = 0; i < GEN_THREADS * GEN_KEYS; i++)
+        for (int j = 0; j < i; j++)
+            assert_false(all[i].ecc.d_len == all[j].ecc.d_len && memcmp(all[i].ecc.d, all[j].ecc.d, all[i].ecc.d_len) == 0);
+    pka_key_clear(&keys[0][0]);
+    OPENSSL_cleanse(keys, sizeof(keys));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +556,8 @@ int main(void)
         cmocka_unit_test(test_bit_flips_rsa1024),
         cmocka_unit_test(test_pct),
         cmocka_unit_test(test_all_curves),
+        cmocka_unit_test(test_generate_concurrently),
+        cmocka_unit_test(test_aes_wrap_vector_and_rejects),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
