@@ -12,6 +12,9 @@
  * Internal (master-key protected) private keys go through the card's key
  * cache (card_keycache.h): a hit skips the unwrap and the EVP_PKEY build,
  * and keeps OpenSSL's per-key set-up (RSA blinding, Montgomery contexts).
+ * CSNDDSG also keeps its initialized signing contexts in the entry (one per
+ * op_slot) and signs with a copy of it: building one costs more than the
+ * rest of the verb's work on the card.
  */
 #include <string.h>
 
@@ -25,6 +28,7 @@
 #include "card_mk.h"
 #include "csu_mu.h"
 #include "csu_rules.h"
+#include "pka_iso9796.h"
 #include "pka_keygen.h"
 
 #define WARN_OLD_MK 10001u
@@ -37,6 +41,13 @@
 /* What a verb needs of its key. */
 enum key_need { NEED_PUBLIC, NEED_SIGN, NEED_DECRYPT };
 
+/* Prepared operations a cached key keeps (card_keycache_get_op); OP_NONE: the verb builds its own. */
+enum op_slot {
+    OP_SIGN,     /**< EVP_PKEY_sign_init only: ECDSA, RSA PKCS-1.1 (PKCS #1 v1.5 padding is the default) */
+    OP_SIGN_RAW, /**< EVP_PKEY_sign_init, RSA_NO_PADDING: PKCS-1.0, ZERO-PAD */
+    OP_NONE = KC_OPS,
+};
+
 struct loaded_key {
     EVP_PKEY *pk;
     enum pka_alg alg;
@@ -44,6 +55,10 @@ struct loaded_key {
     unsigned bits;    /**< RSA modulus bits; ECC field bits */
     bool old;         /**< under the old master key: answer 0/10001 */
     bool no_private;  /**< a private operation asked of a public token */
+    bool cached;      /**< a key-cache entry holds pk: id (master-key fingerprint filled) names it */
+    struct kc_id id;
+    enum op_slot op_slot; /**< the slot op was copied from */
+    EVP_PKEY_CTX *op;     /**< a copy of the entry's prepared operation, or NULL */
     uint8_t n[PKA_RSA_MAX_BYTES]; /**< RSA modulus (public), for range checks */
 };
 
@@ -110,50 +125,58 @@ static csu_err find_mk_recorded(void *arg, const uint8_t vp[PKA_MKVP_LEN], uint8
  * looked up again (12/764, 8/48 and the old flag are fresh) and must be
  * the one the entry was made under.  Returns false to take the full path.
  */
-static bool load_cached(struct fw_ctx *ctx, const struct kc_id *id, enum key_need need, struct loaded_key *lk,
-                        csu_err *err)
+static bool load_cached(struct fw_ctx *ctx, const struct kc_id *id, enum key_need need, enum op_slot slot,
+                        struct loaded_key *lk, csu_err *err)
 {
     struct cached_facts f;
     uint8_t fp[32], mk[PKA_MK_LEN], now[32];
     EVP_PKEY *pk = NULL;
-    if (!card_keycache_get(id, NULL, 0, NULL, &f, sizeof(f), &pk, fp))
+    EVP_PKEY_CTX *op = NULL;
+    if (!card_keycache_get_op(id, &f, sizeof(f), &pk, fp, slot, &op))
         return false;
     *err = card_mk_find_apka(ctx->card, f.mkvp, mk, &lk->old);
     bool same = *err != CSU_OK || (card_keycache_mk_fp(MK_APKA, mk, sizeof(mk), now) == CSU_OK &&
                                    CRYPTO_memcmp(now, fp, sizeof(fp)) == 0);
     OPENSSL_cleanse(mk, sizeof(mk));
-    if (!same || *err != CSU_OK) {
-        EVP_PKEY_free(pk);
-        return *err != CSU_OK; /* an MK error is the answer; another MK: parse from scratch */
+    if (same && *err == CSU_OK) {
+        struct pka_key usage_only = {.usage = f.usage};
+        *err = usage_allows(&usage_only, need);
+        lk->alg = f.alg, lk->bytes = f.bytes, lk->bits = f.bits;
+        memcpy(lk->n, f.n, sizeof(lk->n));
     }
-    struct pka_key usage_only = {.usage = f.usage};
-    *err = usage_allows(&usage_only, need);
-    lk->alg = f.alg, lk->bytes = f.bytes, lk->bits = f.bits;
-    memcpy(lk->n, f.n, sizeof(lk->n));
-    lk->pk = *err == CSU_OK ? pk : NULL;
-    if (*err != CSU_OK)
+    if (!same || *err != CSU_OK) {
+        EVP_PKEY_CTX_free(op);
         EVP_PKEY_free(pk);
+        return same; /* an error is the answer; another MK: parse from scratch */
+    }
+    lk->pk = pk, lk->op = op, lk->op_slot = slot, lk->cached = true;
+    lk->id = *id;
+    memcpy(lk->id.mk_fp, fp, sizeof(fp));
     return true;
 }
 
 static void cache_loaded(const struct kc_id *id, const struct recording_lookup *r, const struct pka_key *k,
-                         const struct loaded_key *lk)
+                         struct loaded_key *lk)
 {
     struct cached_facts f = {.usage = k->usage, .alg = lk->alg, .bytes = lk->bytes, .bits = lk->bits};
     memcpy(f.mkvp, r->vp, sizeof(f.mkvp));
     memcpy(f.n, lk->n, sizeof(f.n));
-    struct kc_id full = *id;
-    memcpy(full.mk_fp, r->fp, sizeof(full.mk_fp));
-    card_keycache_put(&full, &(struct kc_value){.info = &f, .info_len = sizeof(f), .pkey = lk->pk, .cost = evp_cost(lk)});
+    lk->id = *id;
+    memcpy(lk->id.mk_fp, r->fp, sizeof(lk->id.mk_fp));
+    lk->cached = true; /* if the put is dropped, templates offered for it are dropped too */
+    card_keycache_put(&lk->id,
+                      &(struct kc_value){.info = &f, .info_len = sizeof(f), .pkey = lk->pk, .cost = evp_cost(lk)});
 }
 
 /*
  * Parse the token in @p tag and make its EVP_PKEY (private part only for
  * private operations, or always for an internal token, which is cached).
  * A private operation on a public token sets lk->no_private and returns
- * CSU_OK (the verb answers 8/2038).
+ * CSU_OK (the verb answers 8/2038).  On a cache hit, lk->op is a copy of
+ * the entry's template in @p slot, when it has one.
  */
-static csu_err load_key(struct fw_ctx *ctx, uint16_t tag, enum key_need need, struct loaded_key *lk)
+static csu_err load_key(struct fw_ctx *ctx, uint16_t tag, enum key_need need, enum op_slot slot,
+                        struct loaded_key *lk)
 {
     const struct csu_wire_block *b = csu_wire_find(ctx->req, tag);
     if (!b)
@@ -162,7 +185,7 @@ static csu_err load_key(struct fw_ctx *ctx, uint16_t tag, enum key_need need, st
     csu_err err = CSU_OK;
     bool cacheable = card_keycache_active() && b->length > PKA_HDR_LEN && b->data[0] == PKA_TOKEN_INTERNAL &&
                      card_keycache_id(KC_PKA, MK_APKA, b->data, b->length, NULL, 0, &id) == CSU_OK;
-    if (cacheable && load_cached(ctx, &id, need, lk, &err))
+    if (cacheable && load_cached(ctx, &id, need, slot, lk, &err))
         return err;
     struct recording_lookup rec = {.card = ctx->card};
     struct pka_mk_lookup mk = {find_mk_recorded, &rec};
@@ -187,11 +210,20 @@ static csu_err load_key(struct fw_ctx *ctx, uint16_t tag, enum key_need need, st
 
 static void unload_key(struct loaded_key *lk)
 {
+    EVP_PKEY_CTX_free(lk->op);
     EVP_PKEY_free(lk->pk);
+    lk->op = NULL;
     lk->pk = NULL;
 }
 
 /* ---- shared helpers ------------------------------------------------------------ */
+
+/* Leave no OpenSSL error behind; the usual empty queue costs a peek (~15 ns), not a clear (~85 ns). */
+static void clear_openssl_errors(void)
+{
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
+}
 
 static const EVP_MD *md_of(uint32_t hash)
 {
@@ -240,6 +272,25 @@ static EVP_PKEY_CTX *op_ctx(EVP_PKEY *pk, int (*init)(EVP_PKEY_CTX *), int paddi
     return c;
 }
 
+/*
+ * The signing context of @p slot (padding @p padding, no digest): the
+ * cache's copy when load_key got one, else a new one, of which a copy is
+ * offered to the cache as the slot's template when a cache entry holds the
+ * key.  The template is copied before this call's context is used.
+ */
+static EVP_PKEY_CTX *sign_ctx(struct loaded_key *lk, enum op_slot slot, int padding)
+{
+    EVP_PKEY_CTX *c = lk->op;
+    lk->op = NULL;
+    if (c && lk->op_slot == slot)
+        return c;
+    EVP_PKEY_CTX_free(c); /* another slot than the verb asked for: not expected, but never misused */
+    c = op_ctx(lk->pk, EVP_PKEY_sign_init, padding, NULL, false);
+    if (c && lk->cached && slot != OP_NONE)
+        card_keycache_put_op(&lk->id, slot, EVP_PKEY_CTX_dup(c));
+    return c;
+}
+
 /* ---- digital signatures: rule arrays --------------------------------------------- */
 
 enum { G_ALG, G_FMT, G_HASH, G_INPUT, G_MATCH };
@@ -279,7 +330,7 @@ static csu_err sig_plan(const struct csu_rule_result *r, enum pka_alg key_alg, s
     uint32_t alg = csu_rules_value(r, G_ALG, key_alg == PKA_ALG_RSA ? ALG_RSA : ALG_ECDSA);
     p->fmt = csu_rules_value(r, G_FMT, 0);
     p->hash = csu_rules_value(r, G_HASH, 0);
-    if (alg == ALG_NOT_SERVED || p->hash == H_NOT_SERVED || p->fmt == FMT_ISO9796 ||
+    if (alg == ALG_NOT_SERVED || p->hash == H_NOT_SERVED ||
         csu_rules_value(r, G_INPUT, INPUT_HASH) != INPUT_HASH ||
         csu_rules_value(r, G_MATCH, MATCH_EXACT) != MATCH_EXACT)
         return CSU_E_UNAVAILABLE;
@@ -295,6 +346,18 @@ static csu_err sig_plan(const struct csu_rule_result *r, enum pka_alg key_alg, s
     if (p->fmt == FMT_X931 && p->hash == H_SHA224)
         return CSU_E_RULE_CONFLICT; /* X9.31 has no hash identifier for SHA-224 */
     return CSU_OK;
+}
+
+/*
+ * The prepared operation CSNDDSG will use, from the rule array alone (the
+ * key is not loaded yet): sign_ctx checks it against the plan's.
+ */
+static enum op_slot dsg_slot_of_rules(const struct csu_rule_result *r)
+{
+    uint32_t fmt = csu_rules_value(r, G_FMT, 0);
+    if (fmt == 0 || fmt == FMT_PKCS11)
+        return OP_SIGN;
+    return fmt == FMT_PKCS10 || fmt == FMT_ZERO_PAD ? OP_SIGN_RAW : OP_NONE;
 }
 
 /* PKCS-PSS data: a 4-byte big-endian salt length, then the hash. */
@@ -326,7 +389,7 @@ static csu_err zero_block(const struct loaded_key *lk, uint32_t fmt, const struc
     return below_modulus(lk, block) ? CSU_OK : CSU_E_LENGTH;
 }
 
-static csu_err rsa_sign(const struct loaded_key *lk, const struct sig_plan *p, const struct csu_wire_block *data,
+static csu_err rsa_sign(struct loaded_key *lk, const struct sig_plan *p, const struct csu_wire_block *data,
                         uint8_t *sig, size_t *sig_len)
 {
     const EVP_MD *md = md_of(p->hash);
@@ -334,13 +397,18 @@ static csu_err rsa_sign(const struct loaded_key *lk, const struct sig_plan *p, c
     size_t tbs_len = data->length;
     uint8_t block[PKA_RSA_MAX_BYTES];
     int padding = RSA_PKCS1_PADDING, salt = 0;
+    enum op_slot slot = OP_NONE;
     csu_err err = CSU_OK;
+    if (p->fmt == FMT_ISO9796) { /* ISO/IEC 9796-1 on the hash, any hash method (pka_iso9796.h) */
+        *sig_len = lk->bytes;
+        return iso9796_sign(lk->pk, lk->n, lk->bits, data->data, data->length, sig);
+    }
     if (p->fmt == FMT_PKCS11) { /* type-01 padding around whatever bytes came (P5 #18) */
         err = tbs_len <= lk->bytes - 11 ? CSU_OK : CSU_E_LENGTH;
-        md = NULL;
+        md = NULL, slot = OP_SIGN;
     } else if (p->fmt == FMT_PKCS10 || p->fmt == FMT_ZERO_PAD) {
         err = zero_block(lk, p->fmt, data, block);
-        tbs = block, tbs_len = lk->bytes, padding = RSA_NO_PADDING, md = NULL;
+        tbs = block, tbs_len = lk->bytes, padding = RSA_NO_PADDING, md = NULL, slot = OP_SIGN_RAW;
     } else if (p->fmt == FMT_PSS) {
         err = pss_split(data, md, lk->bits, &salt);
         tbs += PSS_SALT_FIELD, tbs_len -= PSS_SALT_FIELD, padding = RSA_PKCS1_PSS_PADDING;
@@ -348,7 +416,9 @@ static csu_err rsa_sign(const struct loaded_key *lk, const struct sig_plan *p, c
         err = tbs_len == (size_t)EVP_MD_get_size(md) ? CSU_OK : CSU_E_LENGTH;
         padding = RSA_X931_PADDING;
     }
-    EVP_PKEY_CTX *c = err == CSU_OK ? op_ctx(lk->pk, EVP_PKEY_sign_init, padding, md, false) : NULL;
+    EVP_PKEY_CTX *c = NULL;
+    if (err == CSU_OK)
+        c = slot != OP_NONE ? sign_ctx(lk, slot, padding) : op_ctx(lk->pk, EVP_PKEY_sign_init, padding, md, false);
     if (err == CSU_OK && !c)
         err = CSU_E_CRYPTO;
     if (err == CSU_OK && padding == RSA_PKCS1_PSS_PADDING && EVP_PKEY_CTX_set_rsa_pss_saltlen(c, salt) != 1)
@@ -359,20 +429,54 @@ static csu_err rsa_sign(const struct loaded_key *lk, const struct sig_plan *p, c
     return err;
 }
 
+/*
+ * One DER INTEGER at *@p p (before @p end), as ECDSA_SIG's encoder writes
+ * it (positive, minimal), right-aligned into the @p n bytes of @p out.
+ */
+static bool der_integer(const uint8_t **p, const uint8_t *end, uint8_t *out, size_t n)
+{
+    if (end - *p < 2 || (*p)[0] != 0x02)
+        return false;
+    size_t len = (*p)[1];
+    const uint8_t *v = *p + 2;
+    if (len == 0 || len > 0x7f || (size_t)(end - v) < len || (v[0] & 0x80))
+        return false;
+    *p = v + len;
+    for (; len > 0 && *v == 0; v++, len--) /* public values: a data-dependent loop leaks nothing */
+        ;
+    if (len > n)
+        return false;
+    memset(out, 0, n - len);
+    memcpy(out + n - len, v, len);
+    return true;
+}
+
+/*
+ * ECDSA-Sig-Value (SEQUENCE of two INTEGERs, DER, at most 2 * 67 + 8
+ * bytes) to r ‖ s, each @p n bytes.  Done here rather than through
+ * d2i_ECDSA_SIG: no allocations, no big numbers.
+ */
+static bool der_to_rs(const uint8_t *der, size_t der_len, uint8_t *sig, size_t n)
+{
+    if (der_len < 2 || der[0] != 0x30)
+        return false;
+    size_t hdr = der[1] == 0x81 ? 3 : 2;
+    size_t body = der[1] == 0x81 && der_len > 2 ? der[2] : der[1];
+    if ((der[1] & 0x80 && der[1] != 0x81) || hdr + body != der_len)
+        return false;
+    const uint8_t *p = der + hdr, *end = der + der_len;
+    return der_integer(&p, end, sig, n) && der_integer(&p, end, sig + n, n) && p == end;
+}
+
 /* ECDSA over the caller's hash; the signature is r ‖ s, each the field's length. */
-static csu_err ecdsa_sign(const struct loaded_key *lk, const struct csu_wire_block *data, uint8_t *sig,
-                          size_t *sig_len)
+static csu_err ecdsa_sign(struct loaded_key *lk, const struct csu_wire_block *data, uint8_t *sig, size_t *sig_len)
 {
     uint8_t der[SIG_MAX];
     size_t der_len = sizeof(der);
-    EVP_PKEY_CTX *c = op_ctx(lk->pk, EVP_PKEY_sign_init, 0, NULL, false);
-    bool ok = c && EVP_PKEY_sign(c, der, &der_len, data->data, data->length) == 1;
+    EVP_PKEY_CTX *c = sign_ctx(lk, OP_SIGN, 0);
+    bool ok = c && EVP_PKEY_sign(c, der, &der_len, data->data, data->length) == 1 &&
+              der_to_rs(der, der_len, sig, lk->bytes);
     EVP_PKEY_CTX_free(c);
-    const uint8_t *p = der;
-    ECDSA_SIG *s = ok ? d2i_ECDSA_SIG(NULL, &p, (long)der_len) : NULL;
-    ok = s && BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, (int)lk->bytes) == (int)lk->bytes &&
-         BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + lk->bytes, (int)lk->bytes) == (int)lk->bytes;
-    ECDSA_SIG_free(s);
     *sig_len = 2 * lk->bytes;
     return ok ? CSU_OK : CSU_E_CRYPTO;
 }
@@ -403,7 +507,7 @@ csu_err fw_csnddsg(struct fw_ctx *ctx)
     struct sig_plan plan;
     uint8_t sig[SIG_MAX];
     size_t sig_len = sizeof(sig);
-    err = load_key(ctx, CSU_TAG_IN(1), NEED_SIGN, &lk);
+    err = load_key(ctx, CSU_TAG_IN(1), NEED_SIGN, dsg_slot_of_rules(&r), &lk);
     if (err == CSU_OK && lk.no_private)
         err = CSU_E_NO_PRIVATE_KEY;
     else if (err == CSU_OK && (err = sig_plan(&r, lk.alg, &plan)) == CSU_OK) {
@@ -419,7 +523,7 @@ csu_err fw_csnddsg(struct fw_ctx *ctx)
             ctx->rep.reason_code = WARN_OLD_MK;
     }
     unload_key(&lk);
-    ERR_clear_error();
+    clear_openssl_errors();
     return err;
 }
 
@@ -506,6 +610,8 @@ static csu_err dsv_check(const struct loaded_key *lk, const struct sig_plan *p, 
         return CSU_OK; /* a signature is exactly k bytes: anything else does not verify */
     if (p->fmt == FMT_PSS || p->fmt == FMT_X931)
         return rsa_verify_md(lk, p, data, sig, valid);
+    if (p->fmt == FMT_ISO9796) /* a hash too long for the modulus is 8/72, as in CSNDDSG */
+        return iso9796_verify(lk->pk, lk->n, lk->bits, data->data, data->length, sig->data, sig->length, valid);
     *valid = rsa_recover_compare(lk, p->fmt, data, sig);
     return CSU_OK;
 }
@@ -523,7 +629,7 @@ csu_err fw_csnddsv(struct fw_ctx *ctx)
     struct loaded_key lk = {0};
     struct sig_plan plan;
     bool valid = false;
-    err = load_key(ctx, CSU_TAG_IN(1), NEED_PUBLIC, &lk);
+    err = load_key(ctx, CSU_TAG_IN(1), NEED_PUBLIC, OP_NONE, &lk);
     if (err == CSU_OK)
         err = sig_plan(&r, lk.alg, &plan);
     if (err == CSU_OK)
@@ -533,7 +639,7 @@ csu_err fw_csnddsv(struct fw_ctx *ctx)
     else if (err == CSU_OK && lk.old)
         ctx->rep.reason_code = WARN_OLD_MK;
     unload_key(&lk);
-    ERR_clear_error();
+    clear_openssl_errors();
     return err;
 }
 
@@ -619,7 +725,7 @@ csu_err fw_csndpke(struct fw_ctx *ctx)
     struct loaded_key lk = {0};
     uint8_t ct[PKA_RSA_MAX_BYTES];
     size_t ct_len = sizeof(ct);
-    err = load_key(ctx, CSU_TAG_IN(2), NEED_PUBLIC, &lk);
+    err = load_key(ctx, CSU_TAG_IN(2), NEED_PUBLIC, OP_NONE, &lk);
     if (err == CSU_OK)
         err = rsa_key_only(&lk);
     if (err == CSU_OK && lk.bytes > fw_out_capacity(ctx))
@@ -631,7 +737,7 @@ csu_err fw_csndpke(struct fw_ctx *ctx)
     if (err == CSU_OK && lk.old)
         ctx->rep.reason_code = WARN_OLD_MK;
     unload_key(&lk);
-    ERR_clear_error();
+    clear_openssl_errors();
     return err;
 }
 
@@ -669,7 +775,7 @@ csu_err fw_csndpkd(struct fw_ctx *ctx)
     struct loaded_key lk = {0};
     uint8_t m[PKA_RSA_MAX_BYTES];
     size_t m_len = sizeof(m);
-    err = load_key(ctx, CSU_TAG_IN(2), NEED_DECRYPT, &lk);
+    err = load_key(ctx, CSU_TAG_IN(2), NEED_DECRYPT, OP_NONE, &lk);
     if (err == CSU_OK && lk.no_private)
         err = CSU_E_NO_PRIVATE_KEY;
     else if (err == CSU_OK && (err = rsa_key_only(&lk)) == CSU_OK) {
@@ -684,6 +790,6 @@ csu_err fw_csndpkd(struct fw_ctx *ctx)
     }
     OPENSSL_cleanse(m, sizeof(m));
     unload_key(&lk);
-    ERR_clear_error();
+    clear_openssl_errors();
     return err;
 }

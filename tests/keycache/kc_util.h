@@ -221,17 +221,18 @@ static inline long kc_keytest(int v5, unsigned char *tok, long tok_len, unsigned
     return rc * 10000 + rs;
 }
 
-/* PKA sign: RSA PKCS-1.1 (deterministic: the signature) or ECDSA (random: its verification). */
-static inline long kc_sign(int rsa, unsigned char *tok, long tok_len, unsigned char *out, long *out_len)
+/* PKA sign with @p list: RSA (deterministic: the signature) or ECDSA (random: its verification). */
+static inline long kc_sign_with(const char *list, int rsa, unsigned char *tok, long tok_len, unsigned char *out,
+                                long *out_len)
 {
     unsigned char hash[32], sig[512];
     long sig_len = sizeof(sig), bits = 0;
     kc_fill(hash, 32, 95);
-    long code = dsg(rsa ? "RSA PKCS-1.1" : "ECDSA", tok, tok_len, hash, 32, sig, &sig_len, &bits);
+    long code = dsg(list, tok, tok_len, hash, 32, sig, &sig_len, &bits);
     *out_len = 0;
     if (code / 10000 >= 8)
         return code;
-    long v = dsv(rsa ? "RSA PKCS-1.1" : "ECDSA", tok, tok_len, hash, 32, sig, sig_len);
+    long v = dsv(list, tok, tok_len, hash, 32, sig, sig_len);
     if (rsa) {
         memcpy(out, sig, (size_t)sig_len);
         *out_len = sig_len;
@@ -239,6 +240,12 @@ static inline long kc_sign(int rsa, unsigned char *tok, long tok_len, unsigned c
     memcpy(out + *out_len, &v, sizeof(v)); /* the verification's codes are part of the answer */
     *out_len += (long)sizeof(v);
     return code;
+}
+
+/* PKA sign: RSA PKCS-1.1 or ECDSA. */
+static inline long kc_sign(int rsa, unsigned char *tok, long tok_len, unsigned char *out, long *out_len)
+{
+    return kc_sign_with(rsa ? "RSA PKCS-1.1" : "ECDSA", rsa, tok, tok_len, out, out_len);
 }
 
 /* Run @p fn in a forked child; true when it exited 0. */

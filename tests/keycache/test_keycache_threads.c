@@ -3,8 +3,11 @@
  * 16 threads hammer 64 keys (48 AES v4, 8 RSA-1024, 8 ECC P-256) through a
  * key cache of 8 entries (CSU_CARD_KEY_CACHE=8): every answer equals the one
  * computed single-threaded first, the cache never holds more than 8 entries,
- * and it evicted.  Run under ASan (-DENABLE_SANITIZERS=ON) it also shows no
- * use after free and no leak of the shared EVP_PKEYs.
+ * and it evicted.  RSA keys sign with PKCS-1.1 and ZERO-PAD, ECC keys with
+ * ECDSA: the entries' prepared signing contexts (both template slots) are
+ * copied by some threads while others evict them.  Run under ASan
+ * (-DENABLE_SANITIZERS=ON) it also shows no use after free and no leak of
+ * the shared EVP_PKEYs and templates.
  */
 #include <pthread.h>
 
@@ -18,7 +21,7 @@ struct key {
     unsigned char tok[TOK_BUF];
     long len;
     int kind; /* 0 AES, 1 RSA, 2 ECC */
-    unsigned char want[600];
+    unsigned char want[1200];
     long want_len;
 };
 
@@ -28,13 +31,18 @@ static long call(struct key *k, unsigned char *out, long *n)
 {
     if (k->kind == 0)
         return kc_aes_enc(k->tok, 64, out, n);
-    return kc_sign(k->kind == 1, k->tok, k->len, out, n);
+    long code = kc_sign(k->kind == 1, k->tok, k->len, out, n), more = 0;
+    if (k->kind != 1 || code != 0)
+        return code;
+    code = kc_sign_with("RSA ZERO-PAD", 1, k->tok, k->len, out + *n, &more); /* the other template slot */
+    *n += more;
+    return code;
 }
 
 static void *hammer(void *arg)
 {
     long id = (long)(intptr_t)arg, failures = 0;
-    unsigned char out[600];
+    unsigned char out[1200];
     for (int r = 0; r < ROUNDS; r++) {
         for (int i = 0; i < KEYS; i++) {
             struct key *k = &keys[(i * 7 + id * 13 + r) % KEYS];

@@ -328,7 +328,7 @@ static void test_rejections(void **state)
     assert_int_equal(dsg("ECDSA PKCS-1.1", ecc_key, ecc_key_len, data, 32, sig, &len, &bits), 80034);
     assert_int_equal(dsg("PKCS-PSS", rsa_key, TOK_BUF, data, 36, sig, &len, &bits), 80129);
     assert_int_equal(dsg("PKCS-PSS SHA-256", rsa_key, TOK_BUF, data, 35, sig, &len, &bits), 80072);
-    assert_int_equal(dsg("ISO-9796", rsa_key, TOK_BUF, data, 20, sig, &len, &bits), 80335);
+    assert_int_equal(dsg("PKCS-1.1 MD5", rsa_key, TOK_BUF, data, 51, sig, &len, &bits), 80335);
     assert_int_equal(dsv("PKCS-1.1 SHA-256 SHA-1", rsa_pub, TOK_BUF, data, 51, sig, 256), 80034);
     assert_int_equal(pke("PKCS-1.2 SHA-1", rsa_pub, TOK_BUF, data, 16, sig, &len), 80034);
     assert_int_equal(pke("", rsa_pub, TOK_BUF, data, 16, sig, &len), 80035);
