@@ -106,8 +106,24 @@ bool card_keycache_active(void);
 csu_err card_keycache_id(enum kc_kind kind, unsigned set, const uint8_t *tok, size_t len, const uint8_t *mk,
                          size_t mk_len, struct kc_id *id);
 
-/** The fingerprint of a master key as entries record it (not reversible). */
+/**
+ * The fingerprint of a master key as entries record it (not reversible):
+ * SHA-256 of a domain string, the set and the key, or, for the very key
+ * bytes card_mk_find handed out in this request, the fingerprint stored
+ * beside its register (card_keycache_note_mk), which is that same hash.
+ */
 csu_err card_keycache_mk_fp(unsigned set, const uint8_t *mk, size_t mk_len, uint8_t fp[32]);
+
+/** card_keycache_mk_fp always hashing: what card_mk_register_changed stores. */
+csu_err card_keycache_mk_fp_hash(unsigned set, const uint8_t *mk, size_t mk_len, uint8_t fp[32]);
+
+/**
+ * Remember, until the end of the bound request, that @p mk (@p mk_len
+ * bytes, at most 32) of set @p set has fingerprint @p fp (made when its
+ * register changed).  Only card_mk_find / card_mk_current call it, under
+ * the card lock, with the bytes they copy out; nothing when unbound.
+ */
+void card_keycache_note_mk(unsigned set, const uint8_t *mk, size_t mk_len, const uint8_t fp[32]);
 
 /** What an entry carries: any of clear key bytes, public facts, an EVP_PKEY. */
 struct kc_value {

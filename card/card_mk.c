@@ -5,10 +5,15 @@
  */
 #include "card_mk.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "card_keycache.h"
+
+static_assert(sizeof(((struct card_mk_set *)0)->cmk_vp) == MK_VP_LEN, "stored pattern length");
 
 void card_mk_vp(enum mk_set set, const uint8_t *key, uint8_t vp[MK_VP_LEN])
 {
@@ -20,6 +25,40 @@ void card_mk_vp(enum mk_set set, const uint8_t *key, uint8_t vp[MK_VP_LEN])
     memcpy(vp, md, MK_VP_LEN);
     OPENSSL_cleanse(in, sizeof(in));
     OPENSSL_cleanse(md, sizeof(md));
+}
+
+/* Pattern and fingerprint of one register, or zeros when it is empty. */
+static bool derive(enum mk_set set, bool valid, const uint8_t *key, uint8_t vp[MK_VP_LEN], uint8_t fp[32])
+{
+    memset(vp, 0, MK_VP_LEN);
+    memset(fp, 0, 32);
+    if (!valid)
+        return true;
+    card_mk_vp(set, key, vp);
+    return card_keycache_mk_fp_hash(set, key, mk_set_length(set), fp) == CSU_OK;
+}
+
+void card_mk_register_changed(struct card_mk_set *m, enum mk_set set)
+{
+    bool ok = derive(set, m->cmk_valid, m->cmk, m->cmk_vp, m->cmk_fp);
+    ok &= derive(set, m->omk_valid, m->omk, m->omk_vp, m->omk_fp);
+    m->fp_ok = ok; /* else lookups hand out no fingerprint: the cache hashes (and, failing, keeps nothing) */
+}
+
+bool card_mk_patterns_ok(const struct card_state *st)
+{
+    bool ok = true;
+    for (int set = 0; set < MK_SET_COUNT; set++) {
+        struct card_mk_set fresh = st->mk[set];
+        card_mk_register_changed(&fresh, (enum mk_set)set);
+        const struct card_mk_set *m = &st->mk[set];
+        ok &= CRYPTO_memcmp(fresh.cmk_vp, m->cmk_vp, MK_VP_LEN) == 0 &&
+              CRYPTO_memcmp(fresh.omk_vp, m->omk_vp, MK_VP_LEN) == 0 && fresh.fp_ok == m->fp_ok &&
+              (!m->fp_ok || (CRYPTO_memcmp(fresh.cmk_fp, m->cmk_fp, 32) == 0 &&
+                             CRYPTO_memcmp(fresh.omk_fp, m->omk_fp, 32) == 0));
+        OPENSSL_cleanse(&fresh, sizeof(fresh));
+    }
+    return ok;
 }
 
 static bool odd_parity(uint8_t b)
@@ -100,17 +139,10 @@ static csu_err set_master_key(struct card_mk_set *m, enum mk_set set)
 {
     if (m->nmk_state != NMK_FULL)
         return CSU_E_MK_STATE;
-    uint8_t nvp[MK_VP_LEN], vp[MK_VP_LEN];
+    uint8_t nvp[MK_VP_LEN];
     card_mk_vp(set, m->nmk, nvp);
-    bool same = false;
-    if (m->cmk_valid) {
-        card_mk_vp(set, m->cmk, vp);
-        same |= CRYPTO_memcmp(vp, nvp, MK_VP_LEN) == 0;
-    }
-    if (m->omk_valid) {
-        card_mk_vp(set, m->omk, vp);
-        same |= CRYPTO_memcmp(vp, nvp, MK_VP_LEN) == 0;
-    }
+    bool same = (m->cmk_valid && CRYPTO_memcmp(m->cmk_vp, nvp, MK_VP_LEN) == 0) ||
+                (m->omk_valid && CRYPTO_memcmp(m->omk_vp, nvp, MK_VP_LEN) == 0);
     if (same)
         return CSU_E_MK_SAME;
     if (m->cmk_valid) {
@@ -119,6 +151,7 @@ static csu_err set_master_key(struct card_mk_set *m, enum mk_set set)
     }
     memcpy(m->cmk, m->nmk, sizeof(m->cmk));
     m->cmk_valid = true;
+    card_mk_register_changed(m, set);
     OPENSSL_cleanse(m->nmk, sizeof(m->nmk));
     m->nmk_state = NMK_EMPTY;
     return CSU_OK;
@@ -172,28 +205,30 @@ void card_mk_states(const struct card_state *st, enum mk_set set, char states[3]
     states[2] = m->omk_valid ? '2' : '1';
 }
 
+/* Hand a found register to the caller: its bytes, and its fingerprint to the key cache (card_keycache_mk_fp). */
+static void give_register(const struct card_mk_set *m, enum mk_set set, bool old, uint8_t *key)
+{
+    unsigned len = mk_set_length(set);
+    memcpy(key, old ? m->omk : m->cmk, len);
+    if (m->fp_ok && card_keycache_active())
+        card_keycache_note_mk(set, key, len, old ? m->omk_fp : m->cmk_fp);
+}
+
 csu_err card_mk_find(const struct card_state *st, enum mk_set set, const uint8_t vp[MK_VP_LEN], uint8_t *key,
                      bool *old)
 {
     const struct card_mk_set *m = &st->mk[set];
     if (!m->cmk_valid)
         return CSU_E_MK_NOT_LOADED;
-    uint8_t cvp[MK_VP_LEN];
-    card_mk_vp(set, m->cmk, cvp);
-    if (CRYPTO_memcmp(cvp, vp, MK_VP_LEN) == 0) {
-        memcpy(key, m->cmk, mk_set_length(set));
+    /* the patterns stored when the registers changed (card_mk_register_changed): no hashing here */
+    if (CRYPTO_memcmp(m->cmk_vp, vp, MK_VP_LEN) == 0)
         *old = false;
-        return CSU_OK;
-    }
-    if (m->omk_valid) {
-        card_mk_vp(set, m->omk, cvp);
-        if (CRYPTO_memcmp(cvp, vp, MK_VP_LEN) == 0) {
-            memcpy(key, m->omk, mk_set_length(set));
-            *old = true;
-            return CSU_OK;
-        }
-    }
-    return CSU_E_MKVP;
+    else if (m->omk_valid && CRYPTO_memcmp(m->omk_vp, vp, MK_VP_LEN) == 0)
+        *old = true;
+    else
+        return CSU_E_MKVP;
+    give_register(m, set, *old, key);
+    return CSU_OK;
 }
 
 csu_err card_mk_current(const struct card_state *st, enum mk_set set, uint8_t *key, uint8_t vp[MK_VP_LEN])
@@ -201,8 +236,8 @@ csu_err card_mk_current(const struct card_state *st, enum mk_set set, uint8_t *k
     const struct card_mk_set *m = &st->mk[set];
     if (!m->cmk_valid)
         return CSU_E_MK_NOT_LOADED;
-    memcpy(key, m->cmk, mk_set_length(set));
-    card_mk_vp(set, m->cmk, vp);
+    give_register(m, set, false, key);
+    memcpy(vp, m->cmk_vp, MK_VP_LEN);
     return CSU_OK;
 }
 

@@ -22,6 +22,21 @@
 void card_mk_vp(enum mk_set set, const uint8_t *key, uint8_t vp[MK_VP_LEN]);
 
 /**
+ * Remake the stored patterns and key-cache fingerprints of @p m's current
+ * and old registers (struct card_mk_set).  Every writer of cmk, omk,
+ * cmk_valid or omk_valid calls it before the state is used again
+ * (CSNBMKP SET, loading and resetting the state); card_mk_find and
+ * card_mk_current read the stored values and hash nothing.
+ */
+void card_mk_register_changed(struct card_mk_set *m, enum mk_set set);
+
+/**
+ * True when every set's stored patterns and fingerprints are those of its
+ * registers (recomputes them all, ~1 us: for card_state_save and tests).
+ */
+bool card_mk_patterns_ok(const struct card_state *st);
+
+/**
  * One CSNBMKP step on @p st.
  * @param part key part (mk_set_length bytes) for FIRST/MIDDLE/LAST, else NULL.
  * @param drbg randomness for RANDOM.
@@ -39,6 +54,10 @@ void card_mk_states(const struct card_state *st, enum mk_set set, char states[3]
 /**
  * Find the register a token's verification pattern names.
  * @param[out] key the register value (mk_set_length bytes).
+ * Compares with the patterns stored by card_mk_register_changed.  When the
+ * calling thread is bound to a key cache, also tells it the register's
+ * stored fingerprint (card_keycache_note_mk), so that card_keycache_mk_fp
+ * of the key handed out costs a compare, not a hash.
  * @param[out] old true when it is the old master key (caller answers 0/10001).
  * @return CSU_OK; CSU_E_MK_NOT_LOADED (12/764) when no current master key;
  *         CSU_E_MKVP (8/48) when neither current nor old matches.

@@ -6,6 +6,7 @@
  * at any instant leaves the old or the new state and never a mix.
  */
 #include "card_internal.h"
+#include "card_mk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "spec_masterkey.h"
 
 #define STATE_FILE "card.state"
 #define STATE_MAX 4096
@@ -29,8 +29,10 @@ void card_state_reset(struct card_state *st)
     memcpy(serial, st->serial, sizeof(serial)); /* the serial number survives re-initialisation */
     OPENSSL_cleanse(st, sizeof(*st));
     memcpy(st->serial, serial, sizeof(serial));
-    for (int set = 0; set < MK_SET_COUNT; set++)
+    for (int set = 0; set < MK_SET_COUNT; set++) {
         st->mk[set].nmk_state = NMK_EMPTY;
+        card_mk_register_changed(&st->mk[set], (enum mk_set)set);
+    }
     memset(st->eid, ' ', CARD_EID_LEN);
 }
 
@@ -144,13 +146,14 @@ static bool parse_line(char *line, struct card_state *st)
 
 static csu_err parse_state(char *text, struct card_state *st)
 {
-    bool have_serial = false;
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (!parse_line(line, st))
-            return CSU_E_INTERNAL;
+    bool have_serial = false, ok = true;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); ok && line; line = strtok_r(NULL, "\n", &save)) {
+        ok = parse_line(line, st);
         have_serial |= strncmp(line, "serial", 7) == 0;
     }
-    return have_serial ? CSU_OK : CSU_E_INTERNAL;
+    for (int set = 0; set < MK_SET_COUNT; set++) /* the registers were written behind card_mk's back */
+        card_mk_register_changed(&st->mk[set], (enum mk_set)set);
+    return ok && have_serial ? CSU_OK : CSU_E_INTERNAL;
 }
 
 csu_err card_state_load(const char *dir, struct card_state *st)
@@ -220,6 +223,9 @@ static int put_master_keys(char *out, size_t cap, const struct card_state *st)
 
 csu_err card_state_save(const char *dir, const struct card_state *st)
 {
+    /* every register change is saved: a writer that forgot card_mk_register_changed fails here, loudly */
+    if (!card_mk_patterns_ok(st))
+        return CSU_E_INTERNAL;
     char text[STATE_MAX];
     int n = snprintf(text, sizeof(text),
                      "version=1\nserial=%s\nclock_offset=%" PRId64 "\neid=%s\nintrusion_latch=%d\nbattery_low=%d\n",

@@ -256,18 +256,23 @@ static size_t mkvp_length(const struct mkvp_query *q)
     return n;
 }
 
-/* The register a block describes, or NULL when it is empty (no pattern). */
-static const uint8_t *loaded_register(const struct card_mk_set *m, enum mk_register reg)
+/* The pattern of the register a block describes; left zero when it is empty. */
+static void put_register_pattern(const struct card_mk_set *m, enum mk_set set, enum mk_register reg, uint8_t *out)
 {
     switch (reg) {
-    case REG_NEW:
-        return m->nmk_state == NMK_FULL ? m->nmk : NULL;
-    case REG_CURRENT:
-        return m->cmk_valid ? m->cmk : NULL;
+    case REG_NEW: /* changes with every part: hashed when asked */
+        if (m->nmk_state == NMK_FULL)
+            card_mk_vp(set, m->nmk, out);
+        return;
+    case REG_CURRENT: /* stored when the register changed (card_mk_register_changed) */
+        if (m->cmk_valid)
+            memcpy(out, m->cmk_vp, MK_VP_LEN);
+        return;
     case REG_OLD:
-        return m->omk_valid ? m->omk : NULL;
+        if (m->omk_valid)
+            memcpy(out, m->omk_vp, MK_VP_LEN);
+        return;
     }
-    return NULL;
 }
 
 /*
@@ -281,11 +286,8 @@ static size_t put_mkvp_block(const struct card_state *st, const struct mkvp_bloc
     csu_store_be16(out, (uint16_t)(MKVP_HEADER + b->length));
     csu_store_be16(out + 2, b->id);
     memset(out + MKVP_HEADER, 0, b->length);
-    const uint8_t *key = NULL;
     if (b->set < MK_SET_COUNT)
-        key = loaded_register(&st->mk[b->set], (enum mk_register)b->reg);
-    if (key)
-        card_mk_vp((enum mk_set)b->set, key, out + MKVP_HEADER);
+        put_register_pattern(&st->mk[b->set], (enum mk_set)b->set, (enum mk_register)b->reg, out + MKVP_HEADER);
     return MKVP_HEADER + b->length;
 }
 

@@ -15,7 +15,9 @@
  * documented offsets, verification patterns of master keys loaded from known
  * parts (recomputed here with OpenSSL), zeros for empty or partly loaded
  * registers, 8/72 for a too-small verb_data; STATAES / STATAPKA / STATCCAE
- * follow the same registers.
+ * follow the same registers.  Master-key lookups (card_mk_find_locked,
+ * card_mk_find_apka: current, old, 8/48, 12/764) after CSNBMKP SET, after
+ * the state is loaded again by card_open, and after RQ-REINT, for every set.
  */
 #include <setjmp.h> /* cmocka needs these three first */
 #include <stdarg.h>
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include "card.h"
+#include "card_mk.h"
 #include "csu_mu.h"
 #include "csu_rules.h"
 #include "csu_wire.h"
@@ -875,6 +878,85 @@ static void test_icsa_icsb_patterns(void **state)
     reply_free(&rep);
 }
 
+/* card_mk_find_locked (and for APKA card_mk_find_apka) of @p key's pattern. */
+static void expect_card_find(struct fixture *f, enum mk_set set, const uint8_t *key, csu_err want, bool want_old)
+{
+    size_t n = mk_set_length(set);
+    uint8_t vp[8], got[32];
+    bool old = !want_old;
+    expected_vp(key, n, vp);
+    assert_int_equal(card_mk_find_locked(f->card, set, vp, got, &old), want);
+    if (want == CSU_OK) {
+        assert_memory_equal(got, key, n);
+        assert_int_equal(old, want_old);
+    }
+    if (set == MK_APKA) {
+        old = !want_old;
+        assert_int_equal(card_mk_find_apka(f->card, vp, got, &old), want);
+        if (want == CSU_OK)
+            assert_int_equal(old, want_old);
+    }
+}
+
+static void reinitialise(struct fixture *f)
+{
+    uint8_t token[8], answer[8];
+    rq_token(f, token);
+    for (int i = 0; i < 8; i++)
+        answer[i] = (uint8_t)~token[i];
+    expect(f, &(struct req){.op = CSU_OP_CSUACFC, .rules = {"RQ-REINT"}, .data = answer, .data_len = 8}, 0, 0);
+}
+
+/* The card's lookups follow every change of the registers: SET, a state reload, RQ-REINT. */
+static void test_mk_lookup_card_paths(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const names[] = {"SYM-MK", "ASYM-MK", "AES-MK", "APKA-MK"};
+    uint8_t k1[4][32] = {{0}}, k2[4][32] = {{0}}, k3[4][32] = {{0}};
+    for (int s = 0; s < 4; s++) {
+        size_t n = mk_set_length((enum mk_set)s);
+        expect_card_find(f, (enum mk_set)s, k1[s], CSU_E_MK_NOT_LOADED, false);
+        load_parts(f, names[s], n, (uint8_t)(20 + s), k1[s]);
+        expect_card_find(f, (enum mk_set)s, k1[s], CSU_E_MK_NOT_LOADED, false); /* new register only */
+        mkp(f, names[s], "SET", NULL, 0);
+        expect_card_find(f, (enum mk_set)s, k1[s], CSU_OK, false);
+        load_parts(f, names[s], n, (uint8_t)(30 + s), k2[s]);
+        mkp(f, names[s], "SET", NULL, 0);
+        load_parts(f, names[s], n, (uint8_t)(40 + s), k3[s]); /* full, not set: unknown to lookups */
+    }
+    for (int pass = 0; pass < 2; pass++) { /* as set, then as card_open loads them */
+        for (int s = 0; s < 4; s++) {
+            expect_card_find(f, (enum mk_set)s, k2[s], CSU_OK, false);
+            expect_card_find(f, (enum mk_set)s, k1[s], CSU_OK, true);
+            expect_card_find(f, (enum mk_set)s, k3[s], CSU_E_MKVP, false);
+        }
+        close_card(f);
+        open_card(f, NULL);
+    }
+    for (int s = 0; s < 4; s++) { /* the full new register, set after the reload */
+        mkp(f, names[s], "SET", NULL, 0);
+        expect_card_find(f, (enum mk_set)s, k3[s], CSU_OK, false);
+        expect_card_find(f, (enum mk_set)s, k2[s], CSU_OK, true);
+        expect_card_find(f, (enum mk_set)s, k1[s], CSU_E_MKVP, false);
+    }
+    reinitialise(f);
+    for (int pass = 0; pass < 2; pass++) { /* zeroized, and still so after a reload */
+        for (int s = 0; s < 4; s++) {
+            expect_card_find(f, (enum mk_set)s, k3[s], CSU_E_MK_NOT_LOADED, false);
+            expect_card_find(f, (enum mk_set)s, k2[s], CSU_E_MK_NOT_LOADED, false);
+        }
+        close_card(f);
+        open_card(f, NULL);
+    }
+    for (int s = 0; s < 4; s++) {
+        size_t n = mk_set_length((enum mk_set)s);
+        load_parts(f, names[s], n, (uint8_t)(20 + s), k1[s]);
+        mkp(f, names[s], "SET", NULL, 0);
+        expect_card_find(f, (enum mk_set)s, k1[s], CSU_OK, false);
+        expect_card_find(f, (enum mk_set)s, k3[s], CSU_E_MKVP, false);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -897,6 +979,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_icsa_icsb_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icsa_icsb_patterns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_without_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mk_lookup_card_paths, setup, teardown),
     };
     return cmocka_run_group_tests_name("card", tests, NULL, NULL);
 }
