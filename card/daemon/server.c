@@ -338,36 +338,84 @@ static void sweep_stalled(struct server *s)
 }
 
 /*
- * Spin, then block.  A worker that has just replied polls the epoll set for
- * up to SPIN_NS before it sleeps in epoll_wait: a caller making call after
- * call sends its next request within microseconds, and a sleeping worker
- * costs a wake-up (10-15 us on an idle virtual CPU) per request.  At most
- * one worker spins at a time, the others sleep, so an idle card burns no CPU
- * once SPIN_NS has passed, and a busy one never more than one CPU for
- * polling.  Events are taken from the same shared epoll set either way, so
- * the threading model (server.h) is unchanged.
+ * Spin, then block.  A worker that has just replied keeps the connection
+ * for up to SPIN_NS and polls it directly (recv with MSG_DONTWAIT) for the
+ * caller's next request, and the shared epoll set every few polls for
+ * anything else; then it re-arms the connection and sleeps in epoll_wait.
+ * A caller making call after call sends its next request within
+ * microseconds: reading it straight from the socket saves the epoll round
+ * (wait, re-arm) on every request, and a sleeping worker would cost a
+ * wake-up (10-15 us on an idle virtual CPU).  At most one worker spins at a
+ * time, the others sleep, so an idle card burns no CPU once SPIN_NS has
+ * passed and a busy one never more than one CPU for polling; an event for
+ * another connection ends the spin at once (the held connection is re-armed
+ * first), so the threading model of server.h is unchanged.
  */
 #define SPIN_NS 60000L
+#define POLLS_PER_EPOLL 8u
 
-static int spin_for_event(struct server *s, struct epoll_event *ev)
+enum hold_end { HOLD_IDLE, HOLD_EVENT, HOLD_CLOSED };
+
+/* One direct poll of the held connection: served anything, nothing yet, or closed. */
+enum poll_result { POLL_SERVED, POLL_NOTHING, POLL_CLOSE };
+
+static enum poll_result poll_held(struct card_worker *w, struct conn *c)
 {
-    bool expected = false;
-    if (!atomic_compare_exchange_strong(&s->spinning, &expected, true))
-        return 0;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    int n;
-    while ((n = epoll_wait(s->epoll_fd, ev, 1, 0)) == 0 && elapsed_ns(&start) < SPIN_NS)
-        sched_yield();
-    atomic_store(&s->spinning, false);
-    return n;
+    if (!conn_reserve(c, c->need))
+        return POLL_CLOSE;
+    ssize_t r = recv(c->fd, c->buf + c->have, c->cap - c->have, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return POLL_NOTHING;
+    if (r <= 0)
+        return POLL_CLOSE;
+    if (c->have == 0)
+        c->started = time(NULL);
+    c->have += (size_t)r;
+    return serve_buffered(w, c) && conn_read_rest(w, c) ? POLL_SERVED : POLL_CLOSE;
 }
 
-/* The next event, after a short spin when the last one was a request. */
-static int wait_event(struct server *s, bool spin, struct epoll_event *ev)
+/*
+ * Hold @p c (just served, not re-armed) and serve what it sends next, as
+ * above; on return it is re-armed or closed.  HOLD_EVENT: another event was
+ * taken from the epoll set into @p ev and must be handled.
+ */
+static enum hold_end hold_connection(struct server *s, struct card_worker *w, struct conn *c,
+                                     struct epoll_event *ev)
 {
-    int n = spin ? spin_for_event(s, ev) : 0;
-    return n != 0 ? n : epoll_wait(s->epoll_fd, ev, 1, 1000);
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&s->spinning, &expected, true)) {
+        conn_rearm(s, c); /* another worker is spinning: sleep */
+        return HOLD_IDLE;
+    }
+    enum hold_end end = HOLD_IDLE;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (unsigned polls = 1;; polls++) {
+        enum poll_result r = poll_held(w, c);
+        if (r == POLL_CLOSE) {
+            end = HOLD_CLOSED;
+            break;
+        }
+        if (r == POLL_SERVED) {
+            clock_gettime(CLOCK_MONOTONIC, &start);
+            continue;
+        }
+        if (polls % POLLS_PER_EPOLL != 0)
+            continue;
+        if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
+            end = HOLD_EVENT;
+            break;
+        }
+        if (elapsed_ns(&start) >= SPIN_NS)
+            break;
+        sched_yield();
+    }
+    atomic_store(&s->spinning, false);
+    if (end == HOLD_CLOSED)
+        conn_close(s, c);
+    else
+        conn_rearm(s, c);
+    return end;
 }
 
 static void *worker_main(void *arg)
@@ -378,16 +426,18 @@ static void *worker_main(void *arg)
         log_msg(LOG_ERROR, "cannot start a card worker");
         return NULL;
     }
-    bool served = false;
+    struct epoll_event ev;
+    bool have_event = false;
     for (;;) {
-        struct epoll_event ev;
-        int n = wait_event(s, served, &ev);
-        served = false;
-        if (n < 0 && errno != EINTR)
-            break;
-        sweep_stalled(s);
-        if (n <= 0)
-            continue;
+        if (!have_event) {
+            int n = epoll_wait(s->epoll_fd, &ev, 1, 1000);
+            if (n < 0 && errno != EINTR)
+                break;
+            sweep_stalled(s);
+            if (n <= 0)
+                continue;
+        }
+        have_event = false;
         if (ev.data.ptr == &stop_marker)
             break;
         if (ev.data.ptr == &listen_marker) {
@@ -398,12 +448,12 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&s->lock);
         c->busy = true;
         pthread_mutex_unlock(&s->lock);
-        if (conn_read(w, c)) {
-            conn_rearm(s, c);
-            served = true;
-        } else {
+        if (!conn_read(w, c)) {
             conn_close(s, c);
+            continue;
         }
+        have_event = hold_connection(s, w, c, &ev) == HOLD_EVENT;
+        sweep_stalled(s);
     }
     card_worker_close(w);
     return NULL;
