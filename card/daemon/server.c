@@ -390,25 +390,26 @@ static enum hold_end hold_connection(struct server *s, struct card_worker *w, st
     enum hold_end end = HOLD_IDLE;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    /* The epoll set is looked at every POLLS_PER_EPOLL polls whether or not
+     * the held connection sent anything, so a caller sending back to back
+     * cannot keep the others waiting. */
     for (unsigned polls = 1;; polls++) {
+        if (polls % POLLS_PER_EPOLL == 0) {
+            if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
+                end = HOLD_EVENT;
+                break;
+            }
+            if (elapsed_ns(&start) >= SPIN_NS)
+                break;
+            sched_yield();
+        }
         enum poll_result r = poll_held(w, c);
         if (r == POLL_CLOSE) {
             end = HOLD_CLOSED;
             break;
         }
-        if (r == POLL_SERVED) {
+        if (r == POLL_SERVED)
             clock_gettime(CLOCK_MONOTONIC, &start);
-            continue;
-        }
-        if (polls % POLLS_PER_EPOLL != 0)
-            continue;
-        if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
-            end = HOLD_EVENT;
-            break;
-        }
-        if (elapsed_ns(&start) >= SPIN_NS)
-            break;
-        sched_yield();
     }
     atomic_store(&s->spinning, false);
     if (end == HOLD_CLOSED)

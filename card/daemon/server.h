@@ -10,18 +10,20 @@
  * reply and re-arms.  There is no hand-off between threads on the request
  * path, so a verb costs about what a bare socket round trip does.
  *
- * Spin, then block: a worker that has just replied polls the shared epoll
- * set (timeout 0, sched_yield between polls) for up to 60 us before it
- * sleeps in epoll_wait; at most one worker polls at a time.  A caller's next
- * request usually comes within microseconds, and a sleeping worker costs a
- * wake-up (10-15 us on an idle virtual CPU) per request.  Polling takes
- * events from the same epoll set, so the model above is unchanged: any free
- * worker serves any connection, a slow verb (RSA-4096 keygen) holds only its
- * own worker, and an idle card stops polling after 60 us.  A worker that has
- * the first piece of a large frame polls up to 50 us for the rest before it
- * re-arms the connection (conn_read_rest).  The host side
- * (csu_transport_unix.c) polls for its reply about as long as the last one
- * took, up to 1 ms.
+ * Spin, then block: a worker that has just replied keeps that connection for
+ * up to 60 us and reads the caller's next request straight from the socket
+ * (recv, MSG_DONTWAIT), polling the shared epoll set every few polls (with
+ * a sched_yield) for anything else; at most one worker spins at a time.  A
+ * caller's next request usually comes within microseconds, and reading it
+ * directly saves the epoll round (wait, re-arm) per request; a sleeping
+ * worker would cost a wake-up (10-15 us on an idle virtual CPU).  Any other
+ * event ends the spin at once (the held connection is re-armed first), so
+ * the model above is unchanged: any free worker serves any connection, a
+ * slow verb (RSA-4096 keygen) holds only its own worker, and an idle card
+ * stops polling after 60 us.  A worker that has the first piece of a large
+ * frame polls up to 50 us for the rest before it re-arms the connection
+ * (conn_read_rest).  The host side (csu_transport_unix.c) polls for its
+ * reply about as long as the last one took, up to 1 ms.
  *
  * Load: a client thread has one request in flight (the protocol is
  * synchronous), so requests beyond what the workers can take wait, in
