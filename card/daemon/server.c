@@ -53,7 +53,8 @@ struct server {
     struct conn *conns;
     unsigned conn_count;
     _Atomic time_t last_sweep;
-    atomic_bool spinning; /* one worker at a time polls the epoll set (see wait_event) */
+    atomic_bool spinning; /* one worker at a time polls (see hold_connection) */
+    atomic_uint shared_polls; /* requests left to serve with spin_for_event (see there) */
 };
 
 /* epoll data for the two non-connection descriptors. */
@@ -354,7 +355,45 @@ static void sweep_stalled(struct server *s)
 #define SPIN_NS 60000L
 #define POLLS_PER_EPOLL 8u
 
+/*
+ * Holding one connection suits one busy caller.  With several, the one
+ * spinning worker would switch connections on every request and the other
+ * callers' requests would wake sleeping workers, so when another
+ * connection's request ends a hold, the next SHARED_POLL_REQUESTS requests
+ * are followed by polling the shared epoll set instead (spin_for_event):
+ * whichever connection speaks next is taken without a wake-up.
+ */
+#define SHARED_POLL_REQUESTS 256u
+
 enum hold_end { HOLD_IDLE, HOLD_EVENT, HOLD_CLOSED };
+
+/* Poll the shared epoll set for up to SPIN_NS; the event count (0: none). */
+static int spin_for_event(struct server *s, struct epoll_event *ev)
+{
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&s->spinning, &expected, true))
+        return 0;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int n;
+    for (unsigned polls = 1; (n = epoll_wait(s->epoll_fd, ev, 1, 0)) == 0; polls++)
+        if (polls % POLLS_PER_EPOLL == 0) {
+            if (elapsed_ns(&start) >= SPIN_NS)
+                break;
+            sched_yield();
+        }
+    atomic_store(&s->spinning, false);
+    return n;
+}
+
+/* True while requests should be followed by spin_for_event, counting this one. */
+static bool shared_polling(struct server *s)
+{
+    unsigned left = atomic_load_explicit(&s->shared_polls, memory_order_relaxed);
+    while (left > 0 && !atomic_compare_exchange_weak(&s->shared_polls, &left, left - 1))
+        ;
+    return left > 0;
+}
 
 /* One direct poll of the held connection: served anything, nothing yet, or closed. */
 enum poll_result { POLL_SERVED, POLL_NOTHING, POLL_CLOSE };
@@ -395,8 +434,10 @@ static enum hold_end hold_connection(struct server *s, struct card_worker *w, st
      * cannot keep the others waiting. */
     for (unsigned polls = 1;; polls++) {
         if (polls % POLLS_PER_EPOLL == 0) {
-            if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
+                if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
                 end = HOLD_EVENT;
+                if (ev->data.ptr != &stop_marker && ev->data.ptr != &listen_marker)
+                    atomic_store(&s->shared_polls, SHARED_POLL_REQUESTS);
                 break;
             }
             if (elapsed_ns(&start) >= SPIN_NS)
@@ -453,7 +494,12 @@ static void *worker_main(void *arg)
             conn_close(s, c);
             continue;
         }
-        have_event = hold_connection(s, w, c, &ev) == HOLD_EVENT;
+        if (shared_polling(s)) {
+            conn_rearm(s, c);
+            have_event = spin_for_event(s, &ev) > 0;
+        } else {
+            have_event = hold_connection(s, w, c, &ev) == HOLD_EVENT;
+        }
         sweep_stalled(s);
     }
     card_worker_close(w);

@@ -17,7 +17,9 @@
  * caller's next request usually comes within microseconds, and reading it
  * directly saves the epoll round (wait, re-arm) per request; a sleeping
  * worker would cost a wake-up (10-15 us on an idle virtual CPU).  Any other
- * event ends the spin at once (the held connection is re-armed first), so
+ * event ends the spin at once (the held connection is re-armed first); after
+ * another caller's request did, the next requests are followed by polling
+ * the shared epoll set instead (several busy callers), so
  * the model above is unchanged: any free worker serves any connection, a
  * slow verb (RSA-4096 keygen) holds only its own worker, and an idle card
  * stops polling after 60 us.  A worker that has the first piece of a large
