@@ -22,7 +22,10 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
+
+#define WORDS CCA_WORDS /* keeps the long initialisers below on one line */
 
 #define BUF 2500
 
@@ -34,17 +37,6 @@ static const uint8_t mk_part2[32] = {0xA5, 0x5A, 0xA5, 0x5A, 0xA5, 0x5A, 0xA5, 0
                                      0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAB};
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-static long ra_of(unsigned char *ra, const char *const *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        memset(ra + 8 * i, ' ', 8);
-        memcpy(ra + 8 * i, words[i], strlen(words[i]));
-    }
-    return (long)n;
-}
-
-#define WORDS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
 
 static size_t unhex(const char *h, uint8_t *out)
 {
@@ -61,7 +53,7 @@ static void mkp(const char *action, const uint8_t *part)
 {
     long rc = -1, rs = -1, count;
     unsigned char ra[16];
-    count = ra_of(ra, (const char *const[]){"AES-MK", action}, 2);
+    count = cca_rules_of(ra, (const char *const[]){"AES-MK", action}, 2);
     CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, (unsigned char *)part);
     assert_int_equal(rc, 0);
 }
@@ -71,7 +63,7 @@ static void v4_token(const uint8_t *key, long len, unsigned char tok[64])
 {
     long rc = -1, rs = -1, count = 1;
     unsigned char ra[8];
-    ra_of(ra, WORDS("AES"));
+    cca_rules_of(ra, WORDS("AES"));
     memset(tok, 0, 64); /* a null token: CSNBCKM builds a fresh one */
     CSNBCKM(&rc, &rs, NULL, NULL, &count, ra, &len, (unsigned char *)key, tok);
     assert_int_equal(rc, 0);
@@ -82,17 +74,17 @@ static long v5_token(const char *const *words, size_t n, const char *alg, const 
                      unsigned char *tok)
 {
     unsigned char ra[8 * 20];
-    long rc = -1, rs = -1, count = ra_of(ra, words, n), zero = 0, len = BUF;
+    long rc = -1, rs = -1, count = cca_rules_of(ra, words, n), zero = 0, len = BUF;
     memset(tok, 0, BUF);
     CSNBKTB2(&rc, &rs, &zero, NULL, &count, ra, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len,
              tok);
     assert_int_equal(rc, 0);
     long bits = key_len * 8;
-    count = ra_of(ra, (const char *const[]){alg, "FIRST", "MIN1PART"}, 3);
+    count = cca_rules_of(ra, (const char *const[]){alg, "FIRST", "MIN1PART"}, 3);
     len = BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)key, &len, tok);
     assert_int_equal(rc, 0);
-    count = ra_of(ra, (const char *const[]){alg, "COMPLETE"}, 2);
+    count = cca_rules_of(ra, (const char *const[]){alg, "COMPLETE"}, 2);
     bits = 0;
     len = BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &count, ra, &bits, NULL, &len, tok);
@@ -125,7 +117,7 @@ struct sa {
 static long sa_call(struct sa *s, int encrypt)
 {
     unsigned char ra[8 * 8];
-    long count = ra_of(ra, s->words, s->nwords), zero = 0;
+    long count = cca_rules_of(ra, s->words, s->nwords), zero = 0;
     s->rc = s->rs = -1;
     (encrypt ? CSNBSAE : CSNBSAD)(&s->rc, &s->rs, &zero, NULL, &count, ra, &s->key_len, s->key, &s->parms_len,
                                   s->parms, &s->block, &s->iv_len, s->iv, &s->chain_len, s->chain, &s->in_len,
@@ -145,7 +137,7 @@ static int setup(void **state)
     setenv("CSU_CARD", spec, 1);
     long rc, rs, count = 2;
     unsigned char ra[16];
-    ra_of(ra, (const char *const[]){"AES-MK", "CLEAR"}, 2);
+    cca_rules_of(ra, (const char *const[]){"AES-MK", "CLEAR"}, 2);
     CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, NULL);
     if (rc != 0)
         return -1;
@@ -569,7 +561,7 @@ typedef void (*mac_fn)(long *, long *, long *, unsigned char *, long *, unsigned
 static void mac_call(mac_fn f, struct mac *m)
 {
     unsigned char ra[8 * 8];
-    long count = ra_of(ra, m->words, m->nwords);
+    long count = cca_rules_of(ra, m->words, m->nwords);
     m->rc = m->rs = -1;
     f(&m->rc, &m->rs, NULL, NULL, &count, ra, &m->key_len, m->key, &m->text_len, (unsigned char *)m->text,
       &m->chain_len, m->chain, &m->mac_len, m->mac);
@@ -1037,7 +1029,7 @@ static void test_sa_more_rejections(void **state)
     /* count out of range, NULL rule array */
     long rc = -1, rs = -1, count = 6, kl = 64, zero = 0, blk = 16, ivl = 16, tl = 32, ol = 48;
     unsigned char ra[48];
-    ra_of(ra, WORDS("AES", "CBC", "KEYIDENT", "INITIAL", "AES", "CBC"));
+    cca_rules_of(ra, WORDS("AES", "CBC", "KEYIDENT", "INITIAL", "AES", "CBC"));
     CSNBSAE(&rc, &rs, NULL, NULL, &count, ra, &kl, tok, &zero, NULL, &blk, &ivl, iv, &zero, NULL, &tl, pt, &ol, out,
             &zero, NULL);
     assert_int_equal(rs, 35);

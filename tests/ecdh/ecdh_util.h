@@ -32,16 +32,7 @@ static inline int card_start_all(const char *tag)
 {
     if (card_start(tag) != 0)
         return -1;
-    const char *steps[] = {"AES-MK RANDOM", "AES-MK SET", "SYM-MK RANDOM", "SYM-MK SET"};
-    for (int i = 0; i < 4; i++) {
-        long rc, rs, count;
-        unsigned char rules[24];
-        words(rules, steps[i], &count);
-        CSNBMKP(&rc, &rs, NULL, NULL, &count, rules, NULL);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
+    return cca_mk_random("AES-MK") == 0 && cca_mk_random("SYM-MK") == 0 ? 0 : -1;
 }
 
 /* An uncompressed point of @p pk into @p q (1 + 2 * bytes). */
@@ -144,7 +135,7 @@ static inline long edh(struct edh_args *a)
 {
     long rc, rs, count, zero = 0;
     unsigned char rules[64];
-    words(rules, a->rules, &count);
+    count = cca_rules(rules, a->rules);
     CSNDEDH(&rc, &rs, NULL, NULL, &count, rules, &a->priv_len, a->priv, &zero, NULL, &a->pub_len, a->pub, &zero,
             NULL, &a->party_len, (unsigned char *)a->party, &a->key_bits, &zero, NULL, &zero, NULL, &zero, NULL,
             &zero, NULL, &zero, NULL, &zero, NULL, &a->out_len, a->out);

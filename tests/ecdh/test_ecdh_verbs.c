@@ -24,7 +24,7 @@ static long v5_skeleton(const char *list, unsigned char *tok)
 {
     long rc, rs, count, zero = 0, len = 725;
     unsigned char rules[64];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     CSNBKTB2(&rc, &rs, NULL, NULL, &count, rules, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL,
              &len, tok);
     assert_int_equal(rc, 0);
@@ -36,7 +36,7 @@ static void fixed_skeleton(const char *list, unsigned char tok[64])
 {
     long rc, rs, count;
     unsigned char rules[40], type[9] = "DATA    ";
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     memset(tok, 0, 64);
     CSNBKTB(&rc, &rs, NULL, NULL, tok, type, &count, rules, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     assert_int_equal(rc, 0);
@@ -48,7 +48,7 @@ static void sae(unsigned char *tok, long tok_len, unsigned char ct[32])
     long rc, rs, count, zero = 0, blk = 16, ivl = 16, tl = 32, ol = 32;
     unsigned char rules[24], iv[16] = {0}, pt[32];
     memset(pt, 0x5A, sizeof(pt));
-    words(rules, "AES CBC KEYIDENT", &count);
+    count = cca_rules(rules, "AES CBC KEYIDENT");
     CSNBSAE(&rc, &rs, NULL, NULL, &count, rules, &tok_len, tok, &zero, NULL, &blk, &ivl, iv, &zero, NULL, &tl, pt,
             &ol, ct, &zero, NULL);
     assert_int_equal(rc * 10000 + rs, 0);
@@ -217,7 +217,7 @@ static void test_hmac_and_des_outputs_agree(void **state)
         assert_int_equal(edh(&a), 0);
         long rc, rs, count, tl = 5, ml = 32;
         unsigned char rules[24], text[] = "hello";
-        words(rules, "HMAC SHA-256", &count);
+        count = cca_rules(rules, "HMAC SHA-256");
         CSNBHMG(&rc, &rs, NULL, NULL, &count, rules, &a.out_len, tok[s], &tl, text, NULL, NULL, &ml, mac[s]);
         assert_int_equal(rc * 10000 + rs, 0);
     }
@@ -231,7 +231,7 @@ static void test_hmac_and_des_outputs_agree(void **state)
         long rc, rs, count, tl = 8;
         unsigned char rules[8], iv[8] = {0}, cv[18] = {0}, text[8] = {1, 2, 3, 4, 5, 6, 7, 8};
         long pad = 0;
-        words(rules, "CBC", &count);
+        count = cca_rules(rules, "CBC");
         CSNBENC(&rc, &rs, NULL, NULL, des[s], &tl, text, iv, &count, rules, &pad, cv, ct[s]);
         assert_int_equal(rc * 10000 + rs, 0);
     }
@@ -311,7 +311,7 @@ static void test_rejections(void **state)
     long rc, count, zero = 0, one = 64, bits = 256, len = 725, plen = PARTY_LEN;
     unsigned char rules[8], kek[64];
     memset(kek, 0x01, sizeof(kek));
-    words(rules, "DERIV01", &count);
+    count = cca_rules(rules, "DERIV01");
     CSNDEDH(&rc, &rs, NULL, NULL, &count, rules, &p.priv_len[0], p.priv[0], &zero, NULL, &p.pub_len[1], p.pub[1],
             &zero, NULL, &plen, (unsigned char *)party, &bits, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL,
             &zero, NULL, &one, kek, &len, tok);

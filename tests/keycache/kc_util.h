@@ -42,16 +42,7 @@ static inline void kc_env(const char *dir, const char *cache)
 /* CSNBMKP on one set: RANDOM then SET (a fresh master key; the former becomes old). */
 static inline void kc_new_mk(const char *set)
 {
-    const char *actions[] = {"RANDOM", "SET"};
-    for (int i = 0; i < 2; i++) {
-        long rc, rs, count;
-        unsigned char rules[16];
-        char list[32];
-        snprintf(list, sizeof(list), "%s %s", set, actions[i]);
-        words(rules, list, &count);
-        CSNBMKP(&rc, &rs, NULL, NULL, &count, rules, NULL);
-        CHECK(rc == 0);
-    }
+    CHECK(cca_mk_random(set) == 0);
 }
 
 static inline void kc_all_mks(void)
@@ -71,7 +62,7 @@ static inline struct kc_counts kc_counts(void)
 {
     long rc, rs, count, zero = 0;
     unsigned char rules[8 * 8];
-    words(rules, "STATKCHE", &count);
+    count = cca_rules(rules, "STATKCHE");
     CSUACFQ(&rc, &rs, NULL, NULL, &count, rules, &zero, NULL);
     CHECK(rc == 0 && count == 8);
     struct kc_counts c;
@@ -98,12 +89,11 @@ static inline void kc_des_tokens(unsigned seed, unsigned char data[64], unsigned
     unsigned char rules[8], key[16], form[4] = {'O', 'P', ' ', ' '}, kl[8], t1[8], t2[8], kek[64] = {0},
                                      none[64] = {0};
     kc_fill(key, 16, seed);
-    words(rules, "DES", &count);
+    count = cca_rules(rules, "DES");
     memset(data, 0, 64);
     CSNBCKM(&rc, &rs, NULL, NULL, &count, rules, &len, key, data);
     CHECK(rc == 0);
-    long n;
-    words(kl, "KEYLN16", &n), words(t1, "MAC", &n), memset(t2, ' ', 8);
+    cca_rules(kl, "KEYLN16"), cca_rules(t1, "MAC"), memset(t2, ' ', 8);
     memset(mac, 0, 64);
     CSNBKGN(&rc, &rs, NULL, NULL, form, kl, t1, t2, kek, kek, mac, none);
     CHECK(rc == 0);
@@ -114,7 +104,7 @@ static inline void kc_aes_v4(unsigned seed, unsigned char tok[64])
     long rc, rs, count, len = 32;
     unsigned char rules[8], key[32];
     kc_fill(key, 32, seed);
-    words(rules, "AES", &count);
+    count = cca_rules(rules, "AES");
     memset(tok, 0, 64);
     CSNBCKM(&rc, &rs, NULL, NULL, &count, rules, &len, key, tok);
     CHECK(rc == 0);
@@ -126,20 +116,20 @@ static inline long kc_v5(const char *skeleton, const char *alg, unsigned seed, l
     unsigned char ra[8 * 8], key[64];
     long rc, rs, count, zero = 0, len = V5_BUF;
     kc_fill(key, sizeof(key), seed);
-    words(ra, skeleton, &count);
+    count = cca_rules(ra, skeleton);
     memset(tok, 0, V5_BUF);
     CSNBKTB2(&rc, &rs, &zero, NULL, &count, ra, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len,
              tok);
     CHECK(rc == 0);
     char list[40];
     snprintf(list, sizeof(list), "%s FIRST MIN1PART", alg);
-    words(ra, list, &count);
+    count = cca_rules(ra, list);
     long bits = key_len * 8;
     len = V5_BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &count, ra, &bits, key, &len, tok);
     CHECK(rc == 0);
     snprintf(list, sizeof(list), "%s COMPLETE", alg);
-    words(ra, list, &count);
+    count = cca_rules(ra, list);
     bits = 0;
     len = V5_BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &count, ra, &bits, NULL, &len, tok);
@@ -154,7 +144,7 @@ static inline long kc_des_enc(unsigned char *tok, unsigned char *out, long *out_
     long rc, rs, count, pad = 0, len = 16;
     unsigned char rules[8], iv[8] = {1, 2, 3, 4, 5, 6, 7, 8}, cv[18] = {0}, text[16];
     kc_fill(text, 16, 99);
-    words(rules, "CBC", &count);
+    count = cca_rules(rules, "CBC");
     CSNBENC(&rc, &rs, NULL, NULL, tok, &len, text, iv, &count, rules, &pad, cv, out);
     *out_len = rc < 8 ? len : 0;
     return rc * 10000 + rs;
@@ -165,7 +155,7 @@ static inline long kc_des_mac(unsigned char *tok, unsigned char *out, long *out_
     long rc, rs, count, len = 24;
     unsigned char rules[8], cv[18] = {0}, text[24];
     kc_fill(text, 24, 98);
-    words(rules, "X9.19OPT", &count);
+    count = cca_rules(rules, "X9.19OPT");
     CSNBMGN(&rc, &rs, NULL, NULL, tok, &len, text, &count, rules, cv, out);
     *out_len = rc < 8 ? 8 : 0;
     return rc * 10000 + rs;
@@ -176,7 +166,7 @@ static inline long kc_aes_enc(unsigned char *tok, long tok_len, unsigned char *o
     long rc, rs, count, zero = 0, block = 16, iv_len = 16, chain_len = 32, in_len = 32;
     unsigned char rules[24], iv[16] = {0}, chain[32], text[32];
     kc_fill(text, 32, 97);
-    words(rules, "AES KEYIDENT INITIAL", &count);
+    count = cca_rules(rules, "AES KEYIDENT INITIAL");
     *out_len = 64;
     CSNBSAE(&rc, &rs, &zero, NULL, &count, rules, &tok_len, tok, &zero, NULL, &block, &iv_len, iv, &chain_len, chain,
             &in_len, text, out_len, out, &zero, NULL);
@@ -191,7 +181,7 @@ static inline long kc_mac2(int hmac, unsigned char *tok, long tok_len, unsigned 
     long rc, rs, count, text_len = 40, chain_len = hmac ? 128 : 0;
     unsigned char rules[24], text[40], chain[128];
     kc_fill(text, 40, 96);
-    words(rules, hmac ? "HMAC SHA-256 ONLY" : "AES CMAC ONLY", &count);
+    count = cca_rules(rules, hmac ? "HMAC SHA-256 ONLY" : "AES CMAC ONLY");
     *out_len = hmac ? 32 : 16;
     (hmac ? CSNBHMG : CSNBMGN2)(&rc, &rs, NULL, NULL, &count, rules, &tok_len, tok, &text_len, text, &chain_len,
                                 hmac ? chain : NULL, out_len, out);
@@ -207,11 +197,11 @@ static inline long kc_keytest(int v5, unsigned char *tok, long tok_len, unsigned
     long rc, rs, count, zero = 0;
     unsigned char rules[24];
     if (v5 == 1) {
-        words(rules, "GENERATE AES SHA-256", &count);
+        count = cca_rules(rules, "GENERATE AES SHA-256");
         *out_len = 8;
         CSNBKYT2(&rc, &rs, NULL, NULL, &count, rules, &tok_len, tok, &zero, NULL, &zero, NULL, out_len, out);
     } else {
-        words(rules, v5 ? "GENERATE KEY-ENC" : "GENERATE KEY-ENC ENC-ZERO", &count);
+        count = cca_rules(rules, v5 ? "GENERATE KEY-ENC" : "GENERATE KEY-ENC ENC-ZERO");
         memset(out, 0, 16);
         CSNBKYT(&rc, &rs, NULL, NULL, &count, rules, tok, out, out + 8);
         *out_len = 16;

@@ -271,12 +271,12 @@ static void run_zeroize(void *arg)
     mk_codes(0, 2);
     CHECK(kc_counts().v[KC_ENTRIES] >= 5);
     unsigned char rules[8];
-    words(rules, "RQ-TOKEN", &count);
+    count = cca_rules(rules, "RQ-TOKEN");
     CSUACFC(&rc, &rs, NULL, NULL, &count, rules, &len, token);
     CHECK(rc == 0 && len == 8);
     for (int i = 0; i < 8; i++)
         token[i] = (unsigned char)~token[i];
-    words(rules, "RQ-REINT", &count);
+    count = cca_rules(rules, "RQ-REINT");
     CSUACFC(&rc, &rs, NULL, NULL, &count, rules, &len, token);
     CHECK(rc == 0);
     struct kc_counts c = kc_counts();

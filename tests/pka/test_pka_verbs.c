@@ -19,42 +19,19 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include <stdbool.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
 
 #define BUF 2500
-
-static void words(unsigned char *rules, const char *list, long *count)
-{
-    *count = 0;
-    for (const char *w = list; w && *w; (*count)++) {
-        const char *end = strchr(w, ' ');
-        size_t n = end ? (size_t)(end - w) : strlen(w);
-        memset(rules + 8 * *count, ' ', 8);
-        memcpy(rules + 8 * *count, w, n);
-        w = end ? end + 1 : w + n;
-    }
-}
-
-static void mkp(const char *action)
-{
-    long rc, rs, count;
-    unsigned char rules[24];
-    char list[32];
-    snprintf(list, sizeof(list), "APKA-MK %s", action);
-    words(rules, list, &count);
-    CSNBMKP(&rc, &rs, NULL, NULL, &count, rules, NULL);
-    assert_int_equal(rc, 0);
-}
 
 static long pkb(const char *list, const unsigned char *kvs, long kvs_len, unsigned char *tok, long *rc, long *rs)
 {
     long count, len = BUF;
     unsigned char rules[40];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     CSNDPKB(rc, rs, NULL, NULL, &count, rules, &kvs_len, (unsigned char *)kvs, NULL, NULL, NULL, NULL, NULL, NULL,
             NULL, NULL, NULL, NULL, NULL, NULL, &len, tok);
     return len;
@@ -67,7 +44,7 @@ static long generate(const char *type, const unsigned char *kvs, long kvs_len, u
     unsigned char skeleton[BUF] = {0}, rules[8], transport[64] = {0};
     pkb(type, kvs, kvs_len, skeleton, &rc, &rs);
     assert_int_equal(rc, 0);
-    words(rules, "MASTER", &count);
+    count = cca_rules(rules, "MASTER");
     memset(key, 0, BUF);
     CSNDPKG(&rc, &rs, NULL, NULL, &count, rules, &zero, NULL, &sk_len, skeleton, transport, &key_len, key);
     if (rc != 0)
@@ -81,48 +58,6 @@ static long pkx(unsigned char *key, long key_len, unsigned char *pub, long *rc, 
     long count = 0, pub_len = BUF;
     CSNDPKX(rc, rs, NULL, NULL, &count, NULL, &key_len, key, &pub_len, pub);
     return pub_len;
-}
-
-/* The X'1E' + X'04' token as an OpenSSL key. */
-static EVP_PKEY *rsa_public(const unsigned char *pub)
-{
-    assert_int_equal(pub[0], 0x1E);
-    assert_int_equal(pub[8], 0x04);
-    size_t e_len = (size_t)(pub[14] << 8 | pub[15]), n_len = (size_t)(pub[18] << 8 | pub[19]);
-    BIGNUM *e = BN_bin2bn(pub + 20, (int)e_len, NULL), *n = BN_bin2bn(pub + 20 + e_len, (int)n_len, NULL);
-    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n);
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e);
-    OSSL_PARAM *p = OSSL_PARAM_BLD_to_param(b);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    EVP_PKEY *pk = NULL;
-    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, p), 1);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(p);
-    OSSL_PARAM_BLD_free(b);
-    BN_free(e);
-    BN_free(n);
-    return pk;
-}
-
-static EVP_PKEY *ecc_public(const unsigned char *pub, const char *group)
-{
-    assert_int_equal(pub[0], 0x1E);
-    assert_int_equal(pub[8], 0x21);
-    size_t q_len = (size_t)(pub[20] << 8 | pub[21]);
-    OSSL_PARAM params[] = {OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-                           OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(pub + 22), q_len),
-                           OSSL_PARAM_END};
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    EVP_PKEY *pk = NULL;
-    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params), 1);
-    EVP_PKEY_CTX_free(ctx);
-    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-    assert_int_equal(EVP_PKEY_public_check(ctx), 1);
-    EVP_PKEY_CTX_free(ctx);
-    return pk;
 }
 
 static void check_rsa(const char *type, unsigned bits, unsigned long e_want)
@@ -140,7 +75,10 @@ static void check_rsa(const char *type, unsigned bits, unsigned long e_want)
     assert_int_equal(key[8], crt ? 0x31 : 0x30);
     pkx(key, key_len, pub, &rc, &rs);
     assert_int_equal(rc, 0);
-    EVP_PKEY *pk = rsa_public(pub);
+    assert_int_equal(pub[0], 0x1E);
+    assert_int_equal(pub[8], 0x04);
+    EVP_PKEY *pk = cca_rsa_public(pub);
+    assert_non_null(pk);
     assert_int_equal(EVP_PKEY_get_bits(pk), (int)bits);
     BIGNUM *e = NULL;
     assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e), 1);
@@ -177,7 +115,13 @@ static void check_ecc(uint8_t type, unsigned bits, const char *group)
     pkx(key, key_len, pub, &rc, &rs);
     assert_int_equal(rc, 0);
     assert_int_equal(pub[16], type);
-    EVP_PKEY *pk = ecc_public(pub, group);
+    assert_int_equal(pub[0], 0x1E);
+    assert_int_equal(pub[8], 0x21);
+    EVP_PKEY *pk = cca_ecc_public(pub, group);
+    assert_non_null(pk);
+    EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+    assert_int_equal(EVP_PKEY_public_check(check), 1);
+    EVP_PKEY_CTX_free(check);
     char name[64];
     assert_int_equal(EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), NULL), 1);
     assert_string_equal(name, group);
@@ -271,7 +215,7 @@ static void test_errors(void **state)
     pkb("ECC-BAD", kvs, 8, tok, &rc, &rs);
     assert_int_equal(rc, 8);
     assert_int_equal(rs, 33);
-    words(rules, "ECC-PAIR", &count);
+    count = cca_rules(rules, "ECC-PAIR");
     CSNDPKB(&rc, &rs, NULL, NULL, &count, rules, NULL, kvs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
             NULL, NULL, NULL, &small, tok);
     assert_int_equal(rc, 8); /* no key-values structure */
@@ -304,15 +248,14 @@ static void test_master_key_change(void **state)
     long rc, rs, count, len;
     memcpy(ecc_copy, ecc, (size_t)ecc_len);
     /* current: RTCMK returns it unchanged */
-    words(rules, "RTCMK ECC", &count);
+    count = cca_rules(rules, "RTCMK ECC");
     len = BUF;
     CSNDKTC(&rc, &rs, NULL, NULL, &count, rules, &len, ecc);
     assert_int_equal(rc, 0);
     assert_int_equal(rs, 0);
     assert_int_equal(len, ecc_len);
     assert_memory_equal(ecc, ecc_copy, (size_t)ecc_len);
-    mkp("RANDOM");
-    mkp("SET");
+    assert_int_equal(cca_mk_random("APKA-MK"), 0);
     pkx(ecc, ecc_len, pub, &rc, &rs);
     assert_int_equal(rc, 0);
     assert_int_equal(rs, 10001);
@@ -322,7 +265,7 @@ static void test_master_key_change(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(rs, 0);
     assert_memory_not_equal(ecc, ecc_copy, (size_t)ecc_len);
-    words(rules, "RTCMK", &count);
+    count = cca_rules(rules, "RTCMK");
     len = rsa_len;
     CSNDKTC(&rc, &rs, NULL, NULL, &count, rules, &len, rsa);
     assert_int_equal(rc, 0);
@@ -330,8 +273,7 @@ static void test_master_key_change(void **state)
     assert_int_equal(rs, 0);
     pkx(rsa, rsa_len, pub, &rc, &rs);
     assert_int_equal(rs, 0);
-    mkp("RANDOM");
-    mkp("SET");
+    assert_int_equal(cca_mk_random("APKA-MK"), 0);
     pkx(ecc_copy, ecc_len, pub, &rc, &rs); /* never re-enciphered: lost */
     assert_int_equal(rc, 8);
     assert_int_equal(rs, 48);
@@ -339,19 +281,14 @@ static void test_master_key_change(void **state)
     assert_int_equal(rs, 10001);
 }
 
-static char dir[64];
+static char dir[64] = "/tmp/csu-pka-verbs-XXXXXX";
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/csu-pka-verbs-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!cca_card_open(dir))
         return -1;
-    char card[128];
-    snprintf(card, sizeof(card), "inproc:%s", dir);
-    setenv("CSU_CARD", card, 1);
-    mkp("RANDOM");
-    mkp("SET");
+    assert_int_equal(cca_mk_random("APKA-MK"), 0);
     return 0;
 }
 
@@ -363,9 +300,7 @@ int main(void)
         cmocka_unit_test(test_errors),            cmocka_unit_test(test_master_key_change),
     };
     int rc = cmocka_run_group_tests(tests, setup, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (cca_remove_dir(dir) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
     return rc;
 }

@@ -12,50 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
 
 #define TOK_BUF 2500
 
 static char card_dir[64];
 
-static inline void words(unsigned char *rules, const char *list, long *count)
-{
-    *count = 0;
-    for (const char *w = list; w && *w; (*count)++) {
-        const char *end = strchr(w, ' ');
-        size_t n = end ? (size_t)(end - w) : strlen(w);
-        memset(rules + 8 * *count, ' ', 8);
-        memcpy(rules + 8 * *count, w, n);
-        w = end ? end + 1 : w + n;
-    }
-}
-
 /* A fresh in-process card with a random APKA master key (0 on success). */
 static inline int card_start(const char *tag)
 {
     snprintf(card_dir, sizeof(card_dir), "/tmp/csu-%s-XXXXXX", tag);
-    if (!mkdtemp(card_dir))
-        return -1;
-    char card[128];
-    snprintf(card, sizeof(card), "inproc:%s", card_dir);
-    setenv("CSU_CARD", card, 1);
-    const char *steps[] = {"APKA-MK RANDOM", "APKA-MK SET"};
-    for (int i = 0; i < 2; i++) {
-        long rc, rs, count;
-        unsigned char rules[24];
-        words(rules, steps[i], &count);
-        CSNBMKP(&rc, &rs, NULL, NULL, &count, rules, NULL);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
+    return cca_card_open(card_dir) && cca_mk_random("APKA-MK") == 0 ? 0 : -1;
 }
 
 static inline void card_stop(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", card_dir);
-    if (system(cmd) != 0)
+    if (cca_remove_dir(card_dir) != 0)
         fprintf(stderr, "could not remove %s\n", card_dir);
 }
 
@@ -64,7 +37,7 @@ static inline long pkb(const char *list, const unsigned char *kvs, long kvs_len,
 {
     long rc, count;
     unsigned char rules[40];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     *len = TOK_BUF;
     CSNDPKB(&rc, rs, NULL, NULL, &count, rules, &kvs_len, (unsigned char *)kvs, NULL, NULL, NULL, NULL, NULL, NULL,
             NULL, NULL, NULL, NULL, NULL, NULL, len, tok);
@@ -151,7 +124,7 @@ static inline long generate_key(const char *type_usage, const unsigned char *kvs
     long rc = pkb(type_usage, kvs, kvs_len, skeleton, &sk_len, &rs);
     if (rc != 0)
         return -1;
-    words(rules, "MASTER", &count);
+    count = cca_rules(rules, "MASTER");
     CSNDPKG(&rc, &rs, NULL, NULL, &count, rules, &zero, NULL, &sk_len, skeleton, transport, &key_len, key);
     return rc == 0 ? key_len : -1;
 }
@@ -186,7 +159,7 @@ static inline long dsv(const char *list, unsigned char *key, long key_len, const
 {
     long rc, rs, count;
     unsigned char rules[80];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     CSNDDSV(&rc, &rs, NULL, NULL, &count, rules, &key_len, key, &data_len, (unsigned char *)data, &sig_len,
             (unsigned char *)sig);
     return rc * 10000 + rs;
@@ -197,7 +170,7 @@ static inline long dsg(const char *list, unsigned char *key, long key_len, const
 {
     long rc, rs, count;
     unsigned char rules[80];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     CSNDDSG(&rc, &rs, NULL, NULL, &count, rules, &key_len, key, &data_len, (unsigned char *)data, sig_len, bits,
             sig);
     return rc * 10000 + rs;
@@ -208,7 +181,7 @@ static inline long pkd(const char *list, unsigned char *key, long key_len, const
 {
     long rc, rs, count, zero = 0;
     unsigned char rules[24];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     CSNDPKD(&rc, &rs, NULL, NULL, &count, rules, &ct_len, (unsigned char *)ct, &zero, NULL, &key_len, key, out_len,
             out);
     return rc * 10000 + rs;
@@ -219,7 +192,7 @@ static inline long pke(const char *list, unsigned char *key, long key_len, const
 {
     long rc, rs, count;
     unsigned char rules[24];
-    words(rules, list, &count);
+    count = cca_rules(rules, list);
     CSNDPKE(&rc, &rs, NULL, NULL, &count, rules, &m_len, (unsigned char *)m, NULL, NULL, &key_len, key, out_len,
             out);
     return rc * 10000 + rs;

@@ -31,7 +31,6 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
 #include "pka_iso9796.h"
@@ -43,40 +42,6 @@ static EVP_PKEY *ossl_key; /* the imported key, as OpenSSL holds it */
 static unsigned char n2048[256];
 
 /* ---- helpers --------------------------------------------------------------------------- */
-
-static size_t unhex(const char *h, unsigned char *out)
-{
-    size_t n = strlen(h) / 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-        out[i] = (unsigned char)v;
-    }
-    return n;
-}
-
-/* An RSA key from hex n, e, d (no CRT parts: the annex B keys are given that way). */
-static EVP_PKEY *key_from_hex(const char *n, const char *e, const char *d)
-{
-    BIGNUM *bn = NULL, *be = NULL, *bd = NULL;
-    assert_true(BN_hex2bn(&bn, n) > 0 && BN_hex2bn(&be, e) > 0 && BN_hex2bn(&bd, d) > 0);
-    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, bn);
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, be);
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_D, bd);
-    OSSL_PARAM *p = OSSL_PARAM_BLD_to_param(b);
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    EVP_PKEY *pk = NULL;
-    assert_int_equal(EVP_PKEY_fromdata_init(c), 1);
-    assert_int_equal(EVP_PKEY_fromdata(c, &pk, EVP_PKEY_KEYPAIR, p), 1);
-    EVP_PKEY_CTX_free(c);
-    OSSL_PARAM_free(p);
-    OSSL_PARAM_BLD_free(b);
-    BN_free(bn);
-    BN_free(be);
-    BN_free(bd);
-    return pk;
-}
 
 /* OpenSSL's raw RSA (RSA_NO_PADDING): private (sign) or public (verify_recover). */
 static int raw_rsa(EVP_PKEY *pk, bool private_op, const unsigned char *in, size_t k, unsigned char *out)
@@ -148,12 +113,15 @@ static void test_annex_b_examples(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
         const struct annex_b *x = &examples[i];
-        EVP_PKEY *pk = key_from_hex(x->n, "03", x->d);
+        EVP_PKEY *pk = cca_rsa_from_hex(x->n, "03", x->d);
+        assert_non_null(pk);
         unsigned bits = (unsigned)EVP_PKEY_get_bits(pk);
         size_t k = (bits + 7) / 8;
         unsigned char n[80] = {0}, m[64], sigma[80] = {0}, ir[80], s[80], alt[80];
-        assert_int_equal(unhex(x->n, n), k);
-        size_t m_len = unhex(x->m, m), sig_len = unhex(x->sigma, sigma);
+        assert_int_equal(cca_unhex(x->n, n), k);
+        size_t m_len = cca_unhex(x->m, m), sig_len = cca_unhex(x->sigma, sigma);
+        assert_int_equal(m_len, strlen(x->m) / 2);
+        assert_int_equal(sig_len, strlen(x->sigma) / 2);
         memmove(sigma + (k - sig_len), sigma, sig_len); /* right-align Sigma in k bytes */
         memset(sigma, 0, k - sig_len);
         assert_int_equal(iso9796_format(m, m_len, x->pad_bits, bits, ir), CSU_OK);

@@ -15,7 +15,6 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
 #include "pkacrypto_util.h"
@@ -28,40 +27,6 @@ static const unsigned char sha256_prefix[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09
 static const char message[] = "libcsulcca sign and verify";
 
 /* ---- OpenSSL views of the extracted public tokens -------------------------------- */
-
-static EVP_PKEY *rsa_public(const unsigned char *pub)
-{
-    size_t e_len = (size_t)(pub[14] << 8 | pub[15]), n_len = (size_t)(pub[18] << 8 | pub[19]);
-    BIGNUM *e = BN_bin2bn(pub + 20, (int)e_len, NULL), *n = BN_bin2bn(pub + 20 + e_len, (int)n_len, NULL);
-    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n);
-    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e);
-    OSSL_PARAM *p = OSSL_PARAM_BLD_to_param(b);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    EVP_PKEY *pk = NULL;
-    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, p), 1);
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(p);
-    OSSL_PARAM_BLD_free(b);
-    BN_free(e);
-    BN_free(n);
-    return pk;
-}
-
-static EVP_PKEY *ecc_public(const unsigned char *pub, const char *group)
-{
-    size_t q_len = (size_t)(pub[20] << 8 | pub[21]);
-    OSSL_PARAM params[] = {OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
-                           OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(pub + 22), q_len),
-                           OSSL_PARAM_END};
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    EVP_PKEY *pk = NULL;
-    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params), 1);
-    EVP_PKEY_CTX_free(ctx);
-    return pk;
-}
 
 /* OpenSSL's verdict on @p sig over @p tbs with @p padding / @p md (0/NULL: defaults). */
 static int openssl_verify(EVP_PKEY *pk, int padding, const char *md, int salt, const unsigned char *sig,
@@ -111,7 +76,8 @@ static void test_rsa_pkcs11(void **state)
     memcpy(data, sha256_prefix, sizeof(sha256_prefix));
     sha256(message, sizeof(message), data + sizeof(sha256_prefix));
     sign_both_ways("PKCS-1.1", data, sizeof(data), sig, &sig_len);
-    EVP_PKEY *pk = rsa_public(rsa_pub);
+    EVP_PKEY *pk = cca_rsa_public(rsa_pub);
+    assert_non_null(pk);
     assert_int_equal(openssl_verify(pk, RSA_PKCS1_PADDING, "SHA256", 0, sig, 256, data + 19, 32), 1);
     /* default method (rule count 0) is PKCS-1.1 */
     long bits, len = 512;
@@ -134,7 +100,8 @@ static void test_rsa_other_formats(void **state)
     unsigned char hash[32], data[4 + 32], sig[512], rec[512];
     long sig_len;
     sha256(message, sizeof(message), hash);
-    EVP_PKEY *pk = rsa_public(rsa_pub);
+    EVP_PKEY *pk = cca_rsa_public(rsa_pub);
+    assert_non_null(pk);
     /* PKCS-PSS, salt 32 and 0 */
     for (unsigned salt = 0; salt <= 32; salt += 32) {
         memset(data, 0, 4);
@@ -198,7 +165,8 @@ static void ecdsa_case(unsigned char type, unsigned bits, const char *group, siz
     ECDSA_SIG_set0(s, BN_bin2bn(sig, (int)bytes, NULL), BN_bin2bn(sig + bytes, (int)bytes, NULL));
     unsigned char *der = NULL;
     int der_len = i2d_ECDSA_SIG(s, &der);
-    EVP_PKEY *pk = ecc_public(pub, group);
+    EVP_PKEY *pk = cca_ecc_public(pub, group);
+    assert_non_null(pk);
     assert_int_equal(openssl_verify(pk, 0, NULL, 0, der, (size_t)der_len, hash, 32), 1);
     EVP_PKEY_free(pk);
     OPENSSL_free(der);
@@ -221,7 +189,8 @@ static void test_ecdsa(void **state)
 
 static void openssl_encrypt(int padding, const char *md, const unsigned char *m, size_t m_len, unsigned char *ct)
 {
-    EVP_PKEY *pk = rsa_public(rsa_pub);
+    EVP_PKEY *pk = cca_rsa_public(rsa_pub);
+    assert_non_null(pk);
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
     size_t ct_len = 256;
     assert_int_equal(EVP_PKEY_encrypt_init(c), 1);
@@ -335,7 +304,7 @@ static void test_rejections(void **state)
     assert_int_equal(pke("PKCS-1.2 PKCSOAEP", rsa_pub, TOK_BUF, data, 16, sig, &len), 80034);
     /* NULL pointers: 8/184 */
     unsigned char rules[8];
-    words(rules, "PKCS-1.1", &count);
+    count = cca_rules(rules, "PKCS-1.1");
     long key_len = TOK_BUF;
     CSNDDSG(&rc, &rs, NULL, NULL, &count, rules, &key_len, rsa_key, &hl, NULL, &len, &bits, sig);
     assert_int_equal(rc * 10000 + rs, 80184);
@@ -351,7 +320,7 @@ static void test_rejections(void **state)
     CSNDDSG(&rc, &rs, NULL, NULL, &count, rules, &key_len, rsa_key, &bad, data, &len, &bits, sig);
     assert_int_equal(rc * 10000 + rs, 80072);
     long one = 1, m_len = 16, out_len = 512;
-    words(rules, "PKCS-1.2", &count);
+    count = cca_rules(rules, "PKCS-1.2");
     CSNDPKE(&rc, &rs, NULL, NULL, &count, rules, &m_len, data, &one, data, &key_len, rsa_pub, &out_len, sig);
     assert_int_equal(rc * 10000 + rs, 80072); /* data_struct must be empty */
     count = -1;

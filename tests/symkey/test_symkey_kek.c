@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
 
 #define W 8
@@ -36,14 +37,6 @@ static void word(unsigned char *out, const char *w, size_t width)
     memset(out, ' ', width);
     memcpy(out, w, strlen(w));
 }
-
-static void rules_of(unsigned char *out, const char *const *list, long n)
-{
-    for (long i = 0; i < n; i++)
-        word(out + i * W, list[i], W);
-}
-
-#define WORDS(...) (const char *const[]){__VA_ARGS__}, (long)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
 
 static void reseal(unsigned char *t)
 {
@@ -75,7 +68,7 @@ static void pattern(unsigned char *tok, unsigned char *kek, unsigned char r[8], 
 {
     unsigned char rules[2 * W];
     long n = 2, rc = -1, rs = -1;
-    rules_of(rules, (const char *const[]){"GENERATE", "KEY-ENC"}, 2);
+    cca_rules_of(rules, (const char *const[]){"GENERATE", "KEY-ENC"}, 2);
     CSNBKYTX(&rc, &rs, NULL, NULL, &n, rules, tok, r, p, kek);
     EXPECT(0, 0, rc, rs);
 }
@@ -87,7 +80,7 @@ static long verify_rp(unsigned char *tok, unsigned char *kek, const unsigned cha
     long n = 2, rc = -1, rs = -1;
     memcpy(v1, r, 8);
     memcpy(v2, p, 8);
-    rules_of(rules, (const char *const[]){"VERIFY", "KEY-ENC"}, 2);
+    cca_rules_of(rules, (const char *const[]){"VERIFY", "KEY-ENC"}, 2);
     CSNBKYTX(&rc, &rs, NULL, NULL, &n, rules, tok, v1, v2, kek);
     return rc * 10000 + rs;
 }
@@ -113,7 +106,7 @@ static void mkp(const char *set, const char *action)
 {
     unsigned char rules[2 * W];
     long n = 2, rc, rs;
-    rules_of(rules, (const char *const[]){set, action}, 2);
+    cca_rules_of(rules, (const char *const[]){set, action}, 2);
     CSNBMKP(&rc, &rs, NULL, NULL, &n, rules, NULL);
     EXPECT(0, 0, rc, rs);
 }
@@ -126,17 +119,17 @@ static void kek_from_parts(const char *type, const unsigned char *cv, const unsi
     long n, rc, rs;
     word(kt, cv ? "USE-CV" : type, W);
     if (cv)
-        n = 3, rules_of(rules, (const char *const[]){"INTERNAL", "CV", "KEY-PART"}, 3);
+        n = 3, cca_rules_of(rules, (const char *const[]){"INTERNAL", "CV", "KEY-PART"}, 3);
     else
-        n = 3, rules_of(rules, (const char *const[]){"INTERNAL", "DOUBLE", "KEY-PART"}, 3);
+        n = 3, cca_rules_of(rules, (const char *const[]){"INTERNAL", "DOUBLE", "KEY-PART"}, 3);
     CSNBKTB(&rc, &rs, NULL, NULL, tok, kt, &n, rules, NULL, NULL, NULL, NULL, (unsigned char *)cv, NULL, NULL, NULL,
             NULL);
     EXPECT(0, 0, rc, rs);
     n = 1;
-    rules_of(rules, (const char *const[]){"FIRST"}, 1);
+    cca_rules_of(rules, (const char *const[]){"FIRST"}, 1);
     CSNBKPI(&rc, &rs, NULL, NULL, &n, rules, (unsigned char *)p1, tok);
     EXPECT(0, 0, rc, rs);
-    rules_of(rules, (const char *const[]){"LAST"}, 1);
+    cca_rules_of(rules, (const char *const[]){"LAST"}, 1);
     CSNBKPI(&rc, &rs, NULL, NULL, &n, rules, (unsigned char *)p2, tok);
     EXPECT(0, 0, rc, rs);
 }
@@ -160,7 +153,7 @@ static void setup_keys(void **state)
     for (size_t i = 0; i < 3; i++) {
         unsigned char rules[2 * W];
         long n = 2, rc, rs, zero = 0;
-        rules_of(rules, (const char *const[]){"CURRENT", stores[i]}, 2);
+        cca_rules_of(rules, (const char *const[]){"CURRENT", stores[i]}, 2);
         CSNBKSI(&rc, &rs, NULL, NULL, &n, rules, &zero, NULL, &zero, NULL, NULL);
         EXPECT(0, 0, rc, rs);
     }
@@ -291,7 +284,7 @@ static void tampered_external(void **state)
     EXPECT(0, 0, rc, rs);
     pattern(op, NULL, r0, v);
     ex[20] ^= 0x01;
-    rules_of(rules, (const char *const[]){"GENERATE", "KEY-ENC"}, 2);
+    cca_rules_of(rules, (const char *const[]){"GENERATE", "KEY-ENC"}, 2);
     CSNBKYTX(&rc, &rs, NULL, NULL, &n, rules, ex, r, p, exporter);
     EXPECT(8, 12, rc, rs);
     reseal(ex);
@@ -301,7 +294,7 @@ static void tampered_external(void **state)
     /* CSNBKYT has no KEK: an external token is 8/64; CSNBKYTX with a DATA key as KEK 8/39. */
     ex[20] ^= 0x01;
     reseal(ex);
-    rules_of(rules, (const char *const[]){"GENERATE", "KEY-ENC"}, 2);
+    cca_rules_of(rules, (const char *const[]){"GENERATE", "KEY-ENC"}, 2);
     CSNBKYT(&rc, &rs, NULL, NULL, &n, rules, ex, r, p);
     EXPECT(8, 64, rc, rs);
     CSNBKYTX(&rc, &rs, NULL, NULL, &n, rules, ex, r, p, op);
@@ -331,28 +324,17 @@ static void kek_labels(void **state)
 
 int main(void)
 {
-    char dir[64] = "/tmp/csu-symkey-kek-XXXXXX", value[128];
-    if (!mkdtemp(dir))
+    char dir[64] = "/tmp/csu-symkey-kek-XXXXXX";
+    if (!cca_card_open(dir))
         return 1;
-    snprintf(value, sizeof(value), "inproc:%s", dir);
-    setenv("CSU_CARD", value, 1);
-    unsetenv("CSU_DEFAULT_ADAPTER");
-    static const char *const vars[][2] = {{"CSUDESDS", "des.key"}, {"CSUAESDS", "aes.key"},
-                                          {"CSUPKADS", "pka.key"}, {"CSUDESLD", "deslist"},
-                                          {"CSUAESLD", "aeslist"}, {"CSUPKALD", "pkalist"}};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        snprintf(value, sizeof(value), "%s/%s", dir, vars[i][1]);
-        setenv(vars[i][0], value, 1);
-    }
+    cca_key_stores(dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(setup_keys),        cmocka_unit_test(opex_independent),
         cmocka_unit_test(every_form),        cmocka_unit_test(kek_cv_enforced),
         cmocka_unit_test(tampered_external), cmocka_unit_test(kek_labels),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (cca_remove_dir(dir) != 0)
         failed++;
     return failed;
 }

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
 
 #define BUF 2500
@@ -31,17 +32,6 @@
             fail_msg("line %d: got %ld/%ld, expected %d/%d", __LINE__, (long)(rc), (long)(rs), rc_, rs_); \
     } while (0)
 
-static long ra_of(unsigned char *ra, const char *const *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        memset(ra + 8 * i, ' ', 8);
-        memcpy(ra + 8 * i, words[i], strlen(words[i]));
-    }
-    return (long)n;
-}
-
-#define WORDS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
-
 static const uint8_t clear_kek[32] = {0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87, 0x98, 0xA9, 0xBA,
                                       0xCB, 0xDC, 0xED, 0xFE, 0x0F, 0x01, 0x12, 0x23, 0x34, 0x45, 0x56,
                                       0x67, 0x78, 0x89, 0x9A, 0xAB, 0xBC, 0xCD, 0xDE, 0xEF, 0xF0};
@@ -51,7 +41,7 @@ static long exporter_len, importer_len, cipher_len;
 static void mkp(const char *set, const char *action)
 {
     unsigned char ra[16];
-    long rc, rs, count = ra_of(ra, (const char *const[]){set, action}, 2);
+    long rc, rs, count = cca_rules_of(ra, (const char *const[]){set, action}, 2);
     CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, NULL);
     EXPECT(0, 0, rc, rs);
 }
@@ -61,16 +51,16 @@ static long key_from_clear(const char *type, const uint8_t key[32], unsigned cha
 {
     unsigned char ra[8 * 5];
     long rc, rs, zero = 0, len = BUF, bits = 256;
-    long count = ra_of(ra, (const char *const[]){"INTERNAL", "AES", "NO-KEY", type}, 4);
+    long count = cca_rules_of(ra, (const char *const[]){"INTERNAL", "AES", "NO-KEY", type}, 4);
     memset(tok, 0, BUF);
     CSNBKTB2(&rc, &rs, &zero, NULL, &count, ra, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len,
              tok);
     EXPECT(0, 0, rc, rs);
-    count = ra_of(ra, (const char *const[]){"AES", "FIRST", "MIN1PART"}, 3);
+    count = cca_rules_of(ra, (const char *const[]){"AES", "FIRST", "MIN1PART"}, 3);
     len = BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)key, &len, tok);
     EXPECT(0, 0, rc, rs);
-    count = ra_of(ra, (const char *const[]){"AES", "COMPLETE"}, 2);
+    count = cca_rules_of(ra, (const char *const[]){"AES", "COMPLETE"}, 2);
     len = BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &count, ra, &zero, NULL, &len, tok);
     EXPECT(0, 0, rc, rs);
@@ -89,7 +79,7 @@ static void setup_keys(void **state)
     }
     for (size_t i = 0; i < 3; i++) {
         unsigned char ra[16];
-        long rc, rs, zero = 0, n = ra_of(ra, (const char *const[]){"CURRENT", stores[i]}, 2);
+        long rc, rs, zero = 0, n = cca_rules_of(ra, (const char *const[]){"CURRENT", stores[i]}, 2);
         CSNBKSI(&rc, &rs, NULL, NULL, &n, ra, &zero, NULL, &zero, NULL, NULL);
         EXPECT(0, 0, rc, rs);
     }
@@ -103,7 +93,7 @@ static void kgn2(const char *form, unsigned char *kek1, long kek1_len, unsigned 
                  unsigned char *g1, long *len1, unsigned char *g2, long *len2, long *rc, long *rs)
 {
     unsigned char ra[16];
-    long count = ra_of(ra, (const char *const[]){"AES", form}, 2), zero = 0, bits = 256;
+    long count = cca_rules_of(ra, (const char *const[]){"AES", form}, 2), zero = 0, bits = 256;
     memset(g1, 0, BUF);
     memset(g2, 0, BUF);
     *len1 = *len2 = BUF;
@@ -116,7 +106,7 @@ static void kgn2(const char *form, unsigned char *kek1, long kek1_len, unsigned 
 static void kyt2(unsigned char *tok, long len, unsigned char *kek, long kek_len, uint8_t vp[8], long *rc, long *rs)
 {
     unsigned char ra[16];
-    long count = ra_of(ra, (const char *const[]){"GENERATE", "AES"}, 2), zero = 0, vp_len = 8;
+    long count = cca_rules_of(ra, (const char *const[]){"GENERATE", "AES"}, 2), zero = 0, vp_len = 8;
     CSNBKYT2(rc, rs, NULL, NULL, &count, ra, &len, tok, kek ? &kek_len : &zero, kek, &zero, NULL, &vp_len, vp);
 }
 
@@ -279,28 +269,17 @@ static void kek_labels(void **state)
 
 int main(void)
 {
-    char dir[64] = "/tmp/csu-symkey2-kek-XXXXXX", value[128];
-    if (!mkdtemp(dir))
+    char dir[64] = "/tmp/csu-symkey2-kek-XXXXXX";
+    if (!cca_card_open(dir))
         return 1;
-    snprintf(value, sizeof(value), "inproc:%s", dir);
-    setenv("CSU_CARD", value, 1);
-    unsetenv("CSU_DEFAULT_ADAPTER");
-    static const char *const vars[][2] = {{"CSUDESDS", "des.key"}, {"CSUAESDS", "aes.key"},
-                                          {"CSUPKADS", "pka.key"}, {"CSUDESLD", "deslist"},
-                                          {"CSUAESLD", "aeslist"}, {"CSUPKALD", "pkalist"}};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        snprintf(value, sizeof(value), "%s/%s", dir, vars[i][1]);
-        setenv(vars[i][0], value, 1);
-    }
+    cca_key_stores(dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(setup_keys),         cmocka_unit_test(opex_independent),
         cmocka_unit_test(every_form),         cmocka_unit_test(kek_usage_enforced),
         cmocka_unit_test(tampered_external),  cmocka_unit_test(kek_labels),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (cca_remove_dir(dir) != 0)
         failed++;
     return failed;
 }

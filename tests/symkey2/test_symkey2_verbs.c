@@ -17,7 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
+
+#define WORDS CCA_WORDS /* keeps the long initialisers below on one line */
 
 #define BUF 2500
 
@@ -36,22 +39,11 @@ static const uint8_t krn_skeleton[56] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static long ra_of(unsigned char *ra, const char *const *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        memset(ra + 8 * i, ' ', 8);
-        memcpy(ra + 8 * i, words[i], strlen(words[i]));
-    }
-    return (long)n;
-}
-
-#define WORDS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
-
 static void mkp(const char *set, const char *action, const uint8_t *part, long want_rc)
 {
     long rc = -1, rs = -1, count;
     unsigned char ra[16];
-    count = ra_of(ra, (const char *const[]){set, action}, 2);
+    count = cca_rules_of(ra, (const char *const[]){set, action}, 2);
     CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, (unsigned char *)part);
     assert_int_equal(rc, want_rc);
 }
@@ -60,7 +52,7 @@ static void mkp(const char *set, const char *action, const uint8_t *part, long w
 static long ktb2(unsigned char *tok, long *rc, long *rs, const char *const *words, size_t n)
 {
     unsigned char ra[8 * 20];
-    long count = ra_of(ra, words, n), zero = 0, len = BUF;
+    long count = cca_rules_of(ra, words, n), zero = 0, len = BUF;
     memset(tok, 0, BUF);
     CSNBKTB2(rc, rs, &zero, NULL, &count, ra, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len,
              tok);
@@ -71,7 +63,7 @@ static long ktb2(unsigned char *tok, long *rc, long *rs, const char *const *word
 static long kgn2(const char *alg, long bits, unsigned char *tok, long *rc, long *rs)
 {
     unsigned char ra[16];
-    long count = ra_of(ra, (const char *const[]){alg, "OP"}, 2), zero = 0, len = BUF;
+    long count = cca_rules_of(ra, (const char *const[]){alg, "OP"}, 2), zero = 0, len = BUF;
     CSNBKGN2(rc, rs, &zero, NULL, &count, ra, &bits, (unsigned char *)"TOKEN   ", (unsigned char *)"        ", &zero,
              NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len, tok, &zero, NULL);
     return len;
@@ -82,7 +74,7 @@ static long kyt2(const char *const *words, size_t n, unsigned char *tok, long to
                  long vp_len, long *rc, long *rs)
 {
     unsigned char ra[24];
-    long count = ra_of(ra, words, n), zero = 0;
+    long count = cca_rules_of(ra, words, n), zero = 0;
     CSNBKYT2(rc, rs, NULL, NULL, &count, ra, &tok_len, tok, &zero, NULL, &zero, NULL, &vp_len, vp);
     return vp_len;
 }
@@ -91,7 +83,7 @@ static long kpi2(const char *const *words, size_t n, long bits, const uint8_t *p
                  long *rc, long *rs)
 {
     unsigned char ra[24];
-    long count = ra_of(ra, words, n), len = BUF;
+    long count = cca_rules_of(ra, words, n), len = BUF;
     CSNBKPI2(rc, rs, NULL, NULL, &count, ra, &bits, (unsigned char *)part, &len, tok);
     return len;
 }
@@ -99,7 +91,7 @@ static long kpi2(const char *const *words, size_t n, long bits, const uint8_t *p
 static long ktc2(const char *const *words, size_t n, unsigned char *tok, long len, long *rc, long *rs)
 {
     unsigned char ra[16];
-    long count = ra_of(ra, words, n);
+    long count = cca_rules_of(ra, words, n);
     CSNBKTC2(rc, rs, NULL, NULL, &count, ra, &len, tok);
     return len;
 }
@@ -145,7 +137,7 @@ static int setup(void **state)
     setenv("CSU_CARD_CRP02", spec, 1);
     long rc, rs, count = 2;
     unsigned char ra[16];
-    ra_of(ra, (const char *const[]){"AES-MK", "CLEAR"}, 2);
+    cca_rules_of(ra, (const char *const[]){"AES-MK", "CLEAR"}, 2);
     CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, NULL);
     if (rc != 0)
         return -1;
@@ -200,7 +192,7 @@ static void test_ktb2_key_clr_name_uad(void **state)
     memset(name, ' ', 64);
     memcpy(name, "MY.AES.KEY", 10);
     memset(key, 0x42, sizeof(key));
-    long rc, rs, count = ra_of(ra, WORDS("INTERNAL", "AES", "KEY-CLR", "CIPHER")), bits = 192, nl = 64, ul = 9,
+    long rc, rs, count = cca_rules_of(ra, WORDS("INTERNAL", "AES", "KEY-CLR", "CIPHER")), bits = 192, nl = 64, ul = 9,
                  zero = 0, len = BUF;
     CSNBKTB2(&rc, &rs, NULL, NULL, &count, ra, &bits, key, &nl, name, &ul, uad, &zero, NULL, &zero, NULL, &len, tok);
     assert_int_equal(rc, 0);
@@ -427,7 +419,7 @@ static void test_kgn2_forms(void **state)
     (void)state;
     unsigned char ra[16], tok1[BUF], tok2[BUF];
     long rc, rs, zero = 0, bits = 256, len1 = BUF, len2 = BUF;
-    long count = ra_of(ra, WORDS("AES", "OPOP"));
+    long count = cca_rules_of(ra, WORDS("AES", "OPOP"));
     memset(tok1, 0, BUF);
     memset(tok2, 0, BUF);
     CSNBKGN2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)"CIPHER  ", (unsigned char *)"MAC     ",
@@ -443,21 +435,21 @@ static void test_kgn2_forms(void **state)
     kyt2(WORDS("GENERATE"), tok2, len2, vp2, 8, &rc, &rs);
     assert_int_equal(rc, 0);
     assert_memory_equal(vp1, vp2, 8); /* one key, two tokens */
-    count = ra_of(ra, WORDS("AES", "EX"));
+    count = cca_rules_of(ra, WORDS("AES", "EX"));
     CSNBKGN2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)"CIPHER  ", (unsigned char *)"        ",
              &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len1, tok1, &zero, NULL);
     assert_int_equal(rc, 8);
     assert_int_equal(rs, 184); /* EX needs KEK_key_identifier_1 (test_symkey2_kek.c has the KEK forms) */
-    count = ra_of(ra, WORDS("AES", "XX"));
+    count = cca_rules_of(ra, WORDS("AES", "XX"));
     CSNBKGN2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)"CIPHER  ", (unsigned char *)"        ",
              &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len1, tok1, &zero, NULL);
     assert_int_equal(rs, 33);
-    count = ra_of(ra, WORDS("HMAC", "OP"));
+    count = cca_rules_of(ra, WORDS("HMAC", "OP"));
     CSNBKGN2(&rc, &rs, NULL, NULL, &count, ra, &bits, (unsigned char *)"CIPHER  ", (unsigned char *)"        ",
              &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len1, tok1, &zero, NULL);
     assert_int_equal(rs, 61);
     /* Output too small: 8/72, buffer untouched. */
-    count = ra_of(ra, WORDS("AES", "OP"));
+    count = cca_rules_of(ra, WORDS("AES", "OP"));
     memset(tok1, 0, BUF); /* a null token: build a fresh one */
     tok1[5] = 0xEE;
     len1 = 135;
@@ -538,7 +530,7 @@ static void test_no_aes_master_key(void **state)
     (void)state;
     long rc, rs, nlen = 5;
     unsigned char ra[8], tok[BUF];
-    long count = ra_of(ra, WORDS("DEVICE"));
+    long count = cca_rules_of(ra, WORDS("DEVICE"));
     CSUACRA(&rc, &rs, NULL, NULL, &count, ra, &nlen, (unsigned char *)"CRP02");
     assert_int_equal(rc, 0);
     memcpy(tok, krn_skeleton, sizeof(krn_skeleton));
