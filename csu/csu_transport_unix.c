@@ -162,8 +162,9 @@ static long spin_max_ns(void)
 }
 
 /* How long to poll for this call's reply: the last reply's time and a
- * quarter more, floored at SPIN_MIN_NS; none after a reply slower than the
- * cap.  The cap bounds the CPU a caller burns per call. */
+ * quarter more, floored at SPIN_MIN_NS; only SPIN_MIN_NS (or the cap, if
+ * lower) after a reply slower than the cap.  The cap bounds the CPU a caller
+ * burns per call. */
 static long spin_budget_ns(const struct unix_conn *c)
 {
     long cap = spin_max_ns();

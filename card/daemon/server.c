@@ -87,7 +87,8 @@ static void conn_close(struct server *s, struct conn *c)
     free(c);
 }
 
-/* Give the connection back to the epoll set for its next request. */
+/* Give the connection back to the epoll set for its next request; close it
+ * when the set will not take it back (no event would ever come for it). */
 static void conn_rearm(struct server *s, struct conn *c)
 {
     pthread_mutex_lock(&s->lock);
@@ -95,7 +96,7 @@ static void conn_rearm(struct server *s, struct conn *c)
     pthread_mutex_unlock(&s->lock);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
     if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
-        shutdown(c->fd, SHUT_RDWR);
+        conn_close(s, c);
 }
 
 static void accept_all(struct server *s)
@@ -291,6 +292,8 @@ static bool conn_read_rest(struct card_worker *w, struct conn *c)
         c->have += (size_t)r;
         if (!serve_buffered(w, c))
             return false;
+        if (elapsed_ns(&start) >= READ_SPIN_NS)
+            return true; /* a sender streaming without pause must not keep this worker */
     }
     return true;
 }
@@ -395,8 +398,9 @@ static bool shared_polling(struct server *s)
     return left > 0;
 }
 
-/* One direct poll of the held connection: served anything, nothing yet, or closed. */
-enum poll_result { POLL_SERVED, POLL_NOTHING, POLL_CLOSE };
+/* One direct poll of the held connection: bytes came (and every whole frame
+ * among them was served), nothing yet, or it must be closed. */
+enum poll_result { POLL_PROGRESS, POLL_NOTHING, POLL_CLOSE };
 
 static enum poll_result poll_held(struct card_worker *w, struct conn *c)
 {
@@ -410,7 +414,7 @@ static enum poll_result poll_held(struct card_worker *w, struct conn *c)
     if (c->have == 0)
         c->started = time(NULL);
     c->have += (size_t)r;
-    return serve_buffered(w, c) && conn_read_rest(w, c) ? POLL_SERVED : POLL_CLOSE;
+    return serve_buffered(w, c) && conn_read_rest(w, c) ? POLL_PROGRESS : POLL_CLOSE;
 }
 
 /*
@@ -434,7 +438,7 @@ static enum hold_end hold_connection(struct server *s, struct card_worker *w, st
      * cannot keep the others waiting. */
     for (unsigned polls = 1;; polls++) {
         if (polls % POLLS_PER_EPOLL == 0) {
-                if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
+            if (epoll_wait(s->epoll_fd, ev, 1, 0) > 0) {
                 end = HOLD_EVENT;
                 if (ev->data.ptr != &stop_marker && ev->data.ptr != &listen_marker)
                     atomic_store(&s->shared_polls, SHARED_POLL_REQUESTS);
@@ -449,7 +453,7 @@ static enum hold_end hold_connection(struct server *s, struct card_worker *w, st
             end = HOLD_CLOSED;
             break;
         }
-        if (r == POLL_SERVED)
+        if (r == POLL_PROGRESS) /* the caller is active: hold it another SPIN_NS */
             clock_gettime(CLOCK_MONOTONIC, &start);
     }
     atomic_store(&s->spinning, false);

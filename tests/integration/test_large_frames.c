@@ -15,7 +15,9 @@
  *   - a request sent in two pieces 20 ms apart (longer than the card's poll
  *     for the rest) is answered correctly, and so is the next one;
  *   - a daemon with one worker serves two callers whose large frames
- *     arrive at the same time.
+ *     arrive at the same time;
+ *   - a client pipelining requests without pause does not keep that one
+ *     worker from answering another client (within 250 ms).
  * Each mode runs in a fresh process: CSU_SPIN_US is read once per process.
  */
 #include <pthread.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,22 +97,25 @@ static void hash_matches(const unsigned char *text, long len, const char *label)
           len);
 }
 
+/* "CSRQ", version 1, op CSNBRNGL, flags 0, body 22: one rule word (RANDOM),
+ * one block (tag 1 = the output capacity, 4 bytes: 32), as csu_wire.h lays
+ * it out.  38 bytes: 4096 is not a multiple of it, so reads of a stream of
+ * them end inside a frame. */
+static const unsigned char rngl_frame[] = {'C', 'S', 'R', 'Q', 0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 22,
+                                           0, 1, 'R', 'A', 'N', 'D', 'O', 'M', ' ', ' ',
+                                           0, 1, 0, 1, 0, 0, 0, 4, 0, 0, 0, 32};
+
 /* A CSNBRNGL(32) request written in two pieces, @p gap_ms apart. */
 static void split_request(const char *sock, unsigned gap_ms, const char *label)
 {
-    /* "CSRQ", version 1, op CSNBRNGL, flags 0, body 22: one rule word
-     * (RANDOM), one block (tag 1 = the output capacity, 4 bytes: 32), as
-     * csu_wire.h lays it out. */
-    static const unsigned char frame[] = {'C', 'S', 'R', 'Q', 0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 22,
-                                          0, 1, 'R', 'A', 'N', 'D', 'O', 'M', ' ', ' ',
-                                          0, 1, 0, 1, 0, 0, 0, 4, 0, 0, 0, 32};
+    const unsigned char *frame = rngl_frame;
     int fd = it_connect_unix(sock);
     REQUIRE(fd >= 0, "%s: connect", label);
     for (int round = 0; round < 2; round++) {
         size_t cut = round == 0 ? 10 : 20;
         CHECK(send(fd, frame, cut, MSG_NOSIGNAL) == (ssize_t)cut, "%s: first piece", label);
         it_sleep_ms(gap_ms);
-        CHECK(send(fd, frame + cut, sizeof(frame) - cut, MSG_NOSIGNAL) == (ssize_t)(sizeof(frame) - cut),
+        CHECK(send(fd, frame + cut, sizeof(rngl_frame) - cut, MSG_NOSIGNAL) == (ssize_t)(sizeof(rngl_frame) - cut),
               "%s: second piece", label);
         unsigned char head[20]; /* reply header: return at 8, reason at 12, body length at 16 */
         size_t have = 0;
@@ -135,6 +141,67 @@ static void split_request(const char *sock, unsigned gap_ms, const char *label)
               body);
     }
     close(fd);
+}
+
+struct streamer {
+    int fd;
+    volatile bool stop;
+};
+
+static void *drain_replies(void *arg)
+{
+    static unsigned char sink[1 << 16];
+    while (read(*(int *)arg, sink, sizeof(sink)) > 0)
+        ;
+    return NULL;
+}
+
+static void *stream_requests(void *arg)
+{
+    struct streamer *st = arg;
+    enum { N = 4096 };
+    unsigned char *burst = malloc(N * sizeof(rngl_frame));
+    for (size_t i = 0; burst && i < N; i++)
+        memcpy(burst + i * sizeof(rngl_frame), rngl_frame, sizeof(rngl_frame));
+    while (burst && !st->stop)
+        if (send(st->fd, burst, N * sizeof(rngl_frame), MSG_NOSIGNAL) < 0)
+            break;
+    free(burst);
+    return NULL;
+}
+
+/*
+ * A client that pipelines requests without pause (its reads never run dry)
+ * must not keep the only worker from another client: one request of a
+ * second connection is answered within 250 ms while the first streams.
+ */
+static void streaming_client_does_not_starve(const char *sock, const char *label)
+{
+    struct streamer st = {.fd = it_connect_unix(sock)};
+    REQUIRE(st.fd >= 0, "%s: connect", label);
+    pthread_t reader, writer;
+    REQUIRE(pthread_create(&reader, NULL, drain_replies, &st.fd) == 0, "thread");
+    REQUIRE(pthread_create(&writer, NULL, stream_requests, &st) == 0, "thread");
+    it_sleep_ms(300);
+    int b = it_connect_unix(sock);
+    REQUIRE(b >= 0, "%s: second connect", label);
+    struct timeval limit = {.tv_sec = 2}; /* a starved request fails here, not at the watchdog */
+    setsockopt(b, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+    int64_t t0 = it_now_ns();
+    CHECK(send(b, rngl_frame, sizeof(rngl_frame), MSG_NOSIGNAL) == (ssize_t)sizeof(rngl_frame), "%s: send", label);
+    unsigned char head[20];
+    ssize_t got = recv(b, head, sizeof(head), MSG_WAITALL);
+    double ms = it_ms(it_now_ns() - t0);
+    st.stop = true;
+    pthread_join(writer, NULL);
+    shutdown(st.fd, SHUT_WR);
+    pthread_join(reader, NULL);
+    close(st.fd);
+    close(b);
+    CHECK(got == (ssize_t)sizeof(head) && memcmp(head, "CSRP", 4) == 0, "%s: no reply while another client streams",
+          label);
+    CHECK(ms < 250.0, "%s: a request took %.1f ms while another client streamed", label, ms);
+    it_log("%s: one request answered in %.2f ms while another client streamed requests\n", label, ms);
 }
 
 struct caller {
@@ -171,6 +238,8 @@ static void phase(const char *mode)
     hash_matches(text, BIG, mode);
     split_request(d.sock, 20, mode);
     split_request(d.sock, 0, mode);
+
+    streaming_client_does_not_starve(d.sock, mode);
 
     struct caller callers[2] = {{text, 0}, {text, 0}};
     pthread_t t[2];
