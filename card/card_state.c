@@ -4,9 +4,15 @@
  * state directory.  Saved the way swtpm saves TPM state: temporary file,
  * fsync, rename over the old one, fsync of the directory, so that a crash
  * at any instant leaves the old or the new state and never a mix.
+ *
+ * The master-key registers are written as "mk.S.R=hex" lines, but only
+ * inside the sealed line "mkseal=hex" (card_seal.h: AES-256-GCM under the
+ * card's device key, bound to the serial number); version 2.  A version 1
+ * file (registers in the clear) still loads and is rewritten sealed at once.
  */
 #include "card_internal.h"
 #include "card_mk.h"
+#include "card_seal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,8 @@
 
 #define STATE_FILE "card.state"
 #define STATE_MAX 4096
+#define MK_TEXT_MAX 1536 /* the registers' lines: 4 sets x (state + 3 x 64 hex digits) */
+#define SEAL_AAD "csucard master keys v2 serial="
 
 void card_state_reset(struct card_state *st)
 {
@@ -112,7 +120,13 @@ static bool parse_mk_line(const char *key, const char *value, struct card_state 
     return false;
 }
 
-static bool parse_line(char *line, struct card_state *st)
+/* What a state file says beyond struct card_state. */
+struct parsed {
+    const char *seal;  /* the hex of "mkseal=" (version 2), in the text */
+    bool clear_mk;     /* registers in the clear ("mk." lines, version 1): seal them */
+};
+
+static bool parse_line(char *line, struct card_state *st, struct parsed *p)
 {
     char *eq = strchr(line, '=');
     if (!eq)
@@ -120,10 +134,16 @@ static bool parse_line(char *line, struct card_state *st)
     *eq = '\0';
     const char *key = line, *value = eq + 1;
     char *end;
-    if (strncmp(key, "mk.", 3) == 0)
+    if (strncmp(key, "mk.", 3) == 0) {
+        p->clear_mk = true;
         return parse_mk_line(key, value, st);
+    }
+    if (strcmp(key, "mkseal") == 0) {
+        p->seal = value;
+        return true;
+    }
     if (strcmp(key, "version") == 0)
-        return strcmp(value, "1") == 0;
+        return strcmp(value, "1") == 0 || strcmp(value, "2") == 0;
     if (strcmp(key, "serial") == 0)
         return take_text(value, st->serial, CARD_SERIAL_LEN);
     if (strcmp(key, "eid") == 0)
@@ -144,16 +164,45 @@ static bool parse_line(char *line, struct card_state *st)
     return true; /* keys of later versions are ignored */
 }
 
-static csu_err parse_state(char *text, struct card_state *st)
+/* The sealed registers' associated data: the card they belong to. */
+static size_t seal_aad(const struct card_state *st, char out[sizeof(SEAL_AAD) + CARD_SERIAL_LEN])
+{
+    return (size_t)snprintf(out, sizeof(SEAL_AAD) + CARD_SERIAL_LEN, "%s%s", SEAL_AAD, st->serial);
+}
+
+/* Open "mkseal=" and read the register lines inside it. */
+static csu_err open_master_keys(const char *dir, const char *hex, struct card_state *st)
+{
+    uint8_t sealed[MK_TEXT_MAX + CARD_SEAL_OVERHEAD];
+    char text[MK_TEXT_MAX + 1], aad[sizeof(SEAL_AAD) + CARD_SERIAL_LEN];
+    size_t len = strlen(hex) / 2;
+    if (strlen(hex) % 2 != 0 || len < CARD_SEAL_OVERHEAD || len > sizeof(sealed) || !take_hex(hex, sealed, len))
+        return CSU_E_INTERNAL;
+    csu_err err = card_unseal(dir, (const uint8_t *)aad, seal_aad(st, aad), sealed, len, (uint8_t *)text);
+    size_t text_len = len - CARD_SEAL_OVERHEAD;
+    text[text_len] = '\0';
+    struct parsed inner = {0};
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); err == CSU_OK && line;
+         line = strtok_r(NULL, "\n", &save))
+        if (strncmp(line, "mk.", 3) != 0 || !parse_line(line, st, &inner))
+            err = CSU_E_INTERNAL;
+    OPENSSL_cleanse(text, sizeof(text));
+    return err;
+}
+
+static csu_err parse_state(const char *dir, char *text, struct card_state *st, struct parsed *p)
 {
     bool have_serial = false, ok = true;
     for (char *save = NULL, *line = strtok_r(text, "\n", &save); ok && line; line = strtok_r(NULL, "\n", &save)) {
-        ok = parse_line(line, st);
+        ok = parse_line(line, st, p);
         have_serial |= strncmp(line, "serial", 7) == 0;
     }
+    csu_err err = ok && have_serial ? CSU_OK : CSU_E_INTERNAL;
+    if (err == CSU_OK && p->seal)
+        err = open_master_keys(dir, p->seal, st);
     for (int set = 0; set < MK_SET_COUNT; set++) /* the registers were written behind card_mk's back */
         card_mk_register_changed(&st->mk[set], (enum mk_set)set);
-    return ok && have_serial ? CSU_OK : CSU_E_INTERNAL;
+    return err;
 }
 
 csu_err card_state_load(const char *dir, struct card_state *st)
@@ -175,8 +224,13 @@ csu_err card_state_load(const char *dir, struct card_state *st)
     if (n > STATE_MAX)
         return CSU_E_INTERNAL;
     text[n] = '\0';
-    csu_err err = parse_state(text, st);
+    struct parsed p = {0};
+    csu_err err = parse_state(dir, text, st, &p);
     OPENSSL_cleanse(text, sizeof(text));
+    if (err == CSU_OK && p.clear_mk) /* a version 1 file: seal its registers now */
+        err = card_state_save(dir, st);
+    if (err != CSU_OK)
+        OPENSSL_cleanse(st, sizeof(*st));
     return err;
 }
 
@@ -221,6 +275,25 @@ static int put_master_keys(char *out, size_t cap, const struct card_state *st)
     return n;
 }
 
+/* "mkseal=hex\n": the register lines sealed under the device key; -1 when they cannot be. */
+static int put_sealed_master_keys(const char *dir, char *out, size_t cap, const struct card_state *st)
+{
+    char mk[MK_TEXT_MAX], aad[sizeof(SEAL_AAD) + CARD_SERIAL_LEN];
+    uint8_t sealed[MK_TEXT_MAX + CARD_SEAL_OVERHEAD];
+    int len = put_master_keys(mk, sizeof(mk), st);
+    bool ok = len > 0 && (size_t)len < sizeof(mk) &&
+              card_seal(dir, (const uint8_t *)aad, seal_aad(st, aad), (const uint8_t *)mk, (size_t)len, sealed) ==
+                  CSU_OK;
+    OPENSSL_cleanse(mk, sizeof(mk));
+    size_t total = ok ? (size_t)len + CARD_SEAL_OVERHEAD : 0;
+    int n = ok ? snprintf(out, cap, "mkseal=") : -1;
+    for (size_t i = 0; ok && i < total && (size_t)n + 3 < cap; i++)
+        n += snprintf(out + n, cap - (size_t)n, "%02x", sealed[i]);
+    if (ok && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "\n");
+    return ok ? n : -1;
+}
+
 csu_err card_state_save(const char *dir, const struct card_state *st)
 {
     /* every register change is saved: a writer that forgot card_mk_register_changed fails here, loudly */
@@ -228,10 +301,12 @@ csu_err card_state_save(const char *dir, const struct card_state *st)
         return CSU_E_INTERNAL;
     char text[STATE_MAX];
     int n = snprintf(text, sizeof(text),
-                     "version=1\nserial=%s\nclock_offset=%" PRId64 "\neid=%s\nintrusion_latch=%d\nbattery_low=%d\n",
+                     "version=2\nserial=%s\nclock_offset=%" PRId64 "\neid=%s\nintrusion_latch=%d\nbattery_low=%d\n",
                      st->serial, st->clock_offset, st->eid, st->intrusion_latch, st->battery_low);
-    if (n > 0 && (size_t)n < sizeof(text))
-        n += put_master_keys(text + n, sizeof(text) - (size_t)n, st);
+    if (n > 0 && (size_t)n < sizeof(text)) {
+        int sealed = put_sealed_master_keys(dir, text + n, sizeof(text) - (size_t)n, st);
+        n = sealed < 0 ? -1 : n + sealed;
+    }
     if (n < 0 || (size_t)n >= sizeof(text)) {
         OPENSSL_cleanse(text, sizeof(text));
         return CSU_E_INTERNAL;

@@ -66,7 +66,9 @@ int main(int argc, char **argv)
     struct card *card;
     csu_err err = card_open(&card_opts, &card);
     if (err != CSU_OK) {
-        log_msg(LOG_ERROR, "cannot open the card in %s: %s", opts.state_dir, csu_strerror(err));
+        log_msg(LOG_ERROR, "cannot open the card in %s: %s (card.state unreadable, or its master keys do not "
+                           "open with bbram.key: see docs/architecture.md, \"card state at rest\")",
+                opts.state_dir, csu_strerror(err));
         return 1;
     }
     struct server *server;
