@@ -38,26 +38,6 @@ static const uint8_t mk_part2[32] = {0xA5, 0x5A, 0xA5, 0x5A, 0xA5, 0x5A, 0xA5, 0
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static size_t unhex(const char *h, uint8_t *out)
-{
-    size_t n = strlen(h) / 2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(h + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
-
-static void mkp(const char *action, const uint8_t *part)
-{
-    long rc = -1, rs = -1, count;
-    unsigned char ra[16];
-    count = cca_rules_of(ra, (const char *const[]){"AES-MK", action}, 2);
-    CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, (unsigned char *)part);
-    assert_int_equal(rc, 0);
-}
-
 /* A v4 AES DATA token of a clear key (CSNBCKM). */
 static void v4_token(const uint8_t *key, long len, unsigned char tok[64])
 {
@@ -130,29 +110,13 @@ static long sa_call(struct sa *s, int encrypt)
 static int setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(card_dir))
-        return -1;
-    char spec[128];
-    snprintf(spec, sizeof(spec), "inproc:%s", card_dir);
-    setenv("CSU_CARD", spec, 1);
-    long rc, rs, count = 2;
-    unsigned char ra[16];
-    cca_rules_of(ra, (const char *const[]){"AES-MK", "CLEAR"}, 2);
-    CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, NULL);
-    if (rc != 0)
-        return -1;
-    mkp("FIRST", mk_part1);
-    mkp("LAST", mk_part2);
-    mkp("SET", NULL);
-    return 0;
+    return cca_card_open(card_dir) && cca_mk_from_parts("AES-MK", mk_part1, mk_part2) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", card_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return cca_remove_dir(card_dir);
 }
 
 /* ---- SP 800-38A ------------------------------------------------------------------ */
@@ -170,12 +134,12 @@ static void test_sp800_38a_cbc_v4(void **state)
 {
     (void)state;
     uint8_t key[16], pt[64], ct[64], iv[16], out[200], back[200], chain[32];
-    unhex(k128, key);
-    unhex(pt38a, pt);
-    unhex(cbc38a, ct);
+    cca_unhex(k128, key);
+    cca_unhex(pt38a, pt);
+    cca_unhex(cbc38a, ct);
     unsigned char tok[64];
     v4_token(key, 16, tok);
-    unhex("000102030405060708090a0b0c0d0e0f", iv);
+    cca_unhex("000102030405060708090a0b0c0d0e0f", iv);
     struct sa s = {WORDS("AES", "KEYIDENT", "INITIAL"), tok, 64, NULL, 0, 16, iv, 16, chain, 32, pt, 64, out, 200,
                    NULL, 0, 0, 0};
     assert_int_equal(sa_call(&s, 1), 64);
@@ -195,9 +159,9 @@ static void test_sp800_38a_ecb_null_iv(void **state)
 {
     (void)state;
     uint8_t key[16], pt[64], ct[64], out[64];
-    unhex(k128, key);
-    unhex(pt38a, pt);
-    unhex(ecb38a, ct);
+    cca_unhex(k128, key);
+    cca_unhex(pt38a, pt);
+    cca_unhex(ecb38a, ct);
     unsigned char tok[64];
     v4_token(key, 16, tok);
     struct sa s = {WORDS("AES", "ECB", "KEYIDENT", "INITIAL"), tok, 64, NULL, 0, 16, NULL, 0, NULL, 0, pt, 64, out,
@@ -398,8 +362,8 @@ static void gcm_case(const char *obj, const char *end, unsigned *counts)
         counts[2]++;
         return;
     }
-    long kl = (long)unhex(hk, key), ivl = (long)unhex(hiv, iv), al = (long)unhex(haad, aad);
-    long ml = (long)unhex(hmsg, msg), cl = (long)unhex(hct, ct), tl = (long)unhex(htag, tag);
+    long kl = (long)cca_unhex(hk, key), ivl = (long)cca_unhex(hiv, iv), al = (long)cca_unhex(haad, aad);
+    long ml = (long)cca_unhex(hmsg, msg), cl = (long)cca_unhex(hct, ct), tl = (long)cca_unhex(htag, tag);
     if (ivl == 0 || ivl > 128) { /* CCA: IV 1..128 bytes (docs/cipher-aes.md) */
         counts[2]++;
         return;
@@ -587,7 +551,7 @@ static void test_hmac_rfc4231(void **state)
     /* RFC 4231 keys are 4 bytes; our HMAC keys are at least 80 bits: use the zero-padded key, which HMAC treats the same. */
     const unsigned char *text = (const unsigned char *)"what do ya want for nothing?";
     for (size_t i = 0; i < sizeof(tc2) / sizeof(tc2[0]); i++) {
-        size_t n = unhex(tc2[i].mac, want);
+        size_t n = cca_unhex(tc2[i].mac, want);
         struct mac m = {(const char *const[]){"HMAC", tc2[i].hash, "ONLY"}, 3, tok, tl, text, 28, chain, 128, mac,
                         (long)n, 0, 0};
         mac_call(CSNBHMG, &m);
@@ -661,11 +625,11 @@ static void test_cmac_sp800_38b(void **state)
               {40, "dfa66747de9ae63030ca32611497c827"},
               {64, "51f0bebf7e3b9d92fc49741779363cfe"}};
     uint8_t key[16], msg[64], want[16], mac[16], tok[BUF], data_tok[64];
-    unhex(k128, key);
-    unhex(pt38a, msg);
+    cca_unhex(k128, key);
+    cca_unhex(pt38a, msg);
     long tl = v5_token(WORDS("INTERNAL", "NO-KEY", "AES", "MAC", "GENERATE"), "AES", key, 16, tok);
     for (size_t i = 0; i < 4; i++) {
-        unhex(ex[i].mac, want);
+        cca_unhex(ex[i].mac, want);
         struct mac m = {WORDS("AES", "CMAC", "ONLY"), tok, tl, msg, ex[i].len, NULL, 0, mac, 16, 0, 0};
         mac_call(CSNBMGN2, &m);
         assert_int_equal(m.rc, 0);
@@ -878,7 +842,7 @@ static void cmac_case(const char *obj, const char *end, unsigned *counts)
         counts[2]++;
         return;
     }
-    long kl = (long)unhex(hk, key), ml = (long)unhex(hmsg, msg), tl = (long)unhex(htag, tag);
+    long kl = (long)cca_unhex(hk, key), ml = (long)cca_unhex(hmsg, msg), tl = (long)cca_unhex(htag, tag);
     if ((kl != 16 && kl != 24 && kl != 32) || tl < 4 || tl > 16) { /* AES keys only; MAC 4..16 bytes */
         counts[2]++;
         return;
@@ -910,7 +874,7 @@ static void hmac_case(const char *obj, const char *end, unsigned *counts)
         counts[2]++;
         return;
     }
-    long kl = (long)unhex(hk, key), ml = (long)unhex(hmsg, msg), tl = (long)unhex(htag, tag);
+    long kl = (long)cca_unhex(hk, key), ml = (long)cca_unhex(hmsg, msg), tl = (long)cca_unhex(htag, tag);
     if (kl < 10 || kl > 256 || tl < 4) { /* HMAC keys 80..2048 bits; MAC at least 4 bytes */
         counts[2]++;
         return;
@@ -943,8 +907,8 @@ static void cbc_pkcs5_case(const char *obj, const char *end, unsigned *counts)
         counts[2]++;
         return;
     }
-    long kl = (long)unhex(hk, key), ml = (long)unhex(hmsg, msg), cl = (long)unhex(hct, ct);
-    unhex(hiv, iv);
+    long kl = (long)cca_unhex(hk, key), ml = (long)cca_unhex(hmsg, msg), cl = (long)cca_unhex(hct, ct);
+    cca_unhex(hiv, iv);
     struct sa d = {WORDS("AES", "PKCS-PAD", "KEY-CLR"), key, kl, NULL, 0, 16, iv, 16, NULL, 0, ct, cl, out,
                    (long)sizeof(out), NULL, 0, 0, 0};
     sa_call(&d, 0);

@@ -13,15 +13,15 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "csulincl.h"
+
+#include "cca_test.h"
 
 #define W 8
 #define CV 18
@@ -34,26 +34,6 @@ static char state_dir[128];
     } while (0)
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static long words(unsigned char *out, const char *list)
-{
-    long n = 0;
-    char buf[128];
-    snprintf(buf, sizeof(buf), "%s", list);
-    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save), n++) {
-        memset(out + n * W, ' ', W);
-        memcpy(out + n * W, w, strlen(w));
-    }
-    return n;
-}
-
-static size_t unhex(const char *h, unsigned char *out)
-{
-    size_t n = strlen(h) / 2;
-    for (size_t i = 0; i < n; i++)
-        sscanf(h + 2 * i, "%2hhx", &out[i]);
-    return n;
-}
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
@@ -99,12 +79,10 @@ static void tdes_cbc(const unsigned char *k, size_t klen, const unsigned char iv
     evp(EVP_des_ede3_cbc(), k24, iv, in, (int)len, out, enc);
 }
 
-static void mkp(const char *rules)
+/* CSNBMKP @p list ("SYM-MK SET"), which must answer 0/0. */
+static void mkp(const char *list)
 {
-    long rc, rs;
-    unsigned char r[3 * W];
-    long n = words(r, rules);
-    CSNBMKP(&rc, &rs, NULL, NULL, &n, r, NULL);
+    long rs, rc = cca_mkp(list, NULL, &rs);
     EXPECT(0, 0, rc, rs);
 }
 
@@ -113,7 +91,7 @@ static void data_key(const unsigned char *key, long len, unsigned char tok[64])
 {
     long rc, rs;
     unsigned char r[W];
-    long n = words(r, "DES");
+    long n = cca_rules(r, "DES");
     memset(tok, 0, 64); /* an output identifier: a label-like first byte would name a record */
     CSNBCKM(&rc, &rs, NULL, NULL, &n, r, &len, (unsigned char *)key, tok);
     EXPECT(0, 0, rc, rs);
@@ -126,17 +104,17 @@ static void typed_key(const char *type, const unsigned char *key, size_t len, un
     unsigned char r[4 * W], kt[W], p1[24], p2[24];
     const char *lw = len == 8 ? "INTERNAL DES SINGLE KEY-PART" : len == 16 ? "INTERNAL DES DOUBLE KEY-PART"
                                                                              : "INTERNAL DES TRIPLE KEY-PART";
-    long n = words(r, lw);
-    words(kt, type);
+    long n = cca_rules(r, lw);
+    cca_rules(kt, type);
     CSNBKTB(&rc, &rs, NULL, NULL, tok, kt, &n, r, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     EXPECT(0, 0, rc, rs);
     fill(p1, len, 99);
     for (size_t i = 0; i < len; i++)
         p2[i] = (unsigned char)(key[i] ^ p1[i]);
-    n = words(r, "FIRST");
+    n = cca_rules(r, "FIRST");
     CSNBKPI(&rc, &rs, NULL, NULL, &n, r, p1, tok);
     assert_int_equal(rc, 0);
-    n = words(r, "LAST");
+    n = cca_rules(r, "LAST");
     CSNBKPI(&rc, &rs, NULL, NULL, &n, r, p2, tok);
     assert_int_equal(rc, 0);
 }
@@ -145,7 +123,7 @@ static void enc(unsigned char *tok, const char *rules, const unsigned char *iv, 
                 unsigned char *out, long *out_len, unsigned char cv[CV], long pad, long *rc, long *rs)
 {
     unsigned char r[3 * W];
-    long n = words(r, rules);
+    long n = cca_rules(r, rules);
     *out_len = len;
     CSNBENC(rc, rs, NULL, NULL, tok, out_len, (unsigned char *)in, (unsigned char *)iv, &n, r, &pad, cv, out);
 }
@@ -154,7 +132,7 @@ static void dec(unsigned char *tok, const char *rules, const unsigned char *iv, 
                 unsigned char *out, long *out_len, unsigned char cv[CV], long *rc, long *rs)
 {
     unsigned char r[3 * W];
-    long n = words(r, rules);
+    long n = cca_rules(r, rules);
     *out_len = len;
     CSNBDEC(rc, rs, NULL, NULL, tok, out_len, (unsigned char *)in, (unsigned char *)iv, &n, r, cv, out);
 }
@@ -163,7 +141,7 @@ static void mgn(unsigned char *tok, const char *rules, const unsigned char *text
                 unsigned char *mac, long *rc, long *rs)
 {
     unsigned char r[3 * W];
-    long n = words(r, rules);
+    long n = cca_rules(r, rules);
     CSNBMGN(rc, rs, NULL, NULL, tok, &len, (unsigned char *)text, &n, r, cv, mac);
 }
 
@@ -171,7 +149,7 @@ static void mvr(unsigned char *tok, const char *rules, const unsigned char *text
                 unsigned char *mac, long *rc, long *rs)
 {
     unsigned char r[3 * W];
-    long n = words(r, rules);
+    long n = cca_rules(r, rules);
     CSNBMVR(rc, rs, NULL, NULL, tok, &len, (unsigned char *)text, &n, r, cv, mac);
 }
 
@@ -226,8 +204,8 @@ static void tdes_cbc_vectors(void **state)
     (void)state;
     unsigned char key[24], iv[8], pt[32], ct[32], out[40], back[40], tok[64], cv[CV];
     long rc, rs, olen;
-    size_t kl = unhex(mmt3_key, key), n = unhex(mmt3_pt, pt);
-    unhex(mmt3_iv, iv), unhex(mmt3_ct, ct);
+    size_t kl = cca_unhex(mmt3_key, key), n = cca_unhex(mmt3_pt, pt);
+    cca_unhex(mmt3_iv, iv), cca_unhex(mmt3_ct, ct);
     data_key(key, (long)kl, tok);
     enc(tok, "CBC", iv, pt, (long)n, out, &olen, cv, 0, &rc, &rs);
     EXPECT(0, 0, rc, rs);
@@ -237,8 +215,8 @@ static void tdes_cbc_vectors(void **state)
     dec(tok, "", iv, ct, (long)n, back, &olen, cv, &rc, &rs);
     EXPECT(0, 0, rc, rs);
     assert_memory_equal(back, pt, n);
-    kl = unhex(mmt2_key, key), n = unhex(mmt2_pt, pt);
-    unhex(mmt2_iv, iv), unhex(mmt2_ct, ct);
+    kl = cca_unhex(mmt2_key, key), n = cca_unhex(mmt2_pt, pt);
+    cca_unhex(mmt2_iv, iv), cca_unhex(mmt2_ct, ct);
     data_key(key, (long)kl, tok);
     enc(tok, "CBC INITIAL", iv, pt, (long)n, out, &olen, cv, 0, &rc, &rs);
     EXPECT(0, 0, rc, rs);
@@ -406,11 +384,11 @@ static void mac_vectors(void **state)
     unsigned char key[24], msg[64], mac[8], exp[8], tok[64], cv[CV];
     long rc, rs;
     /* X9.9-1, single-length MAC key. */
-    unhex("0123456789abcdef", key);
+    cca_unhex("0123456789abcdef", key);
     typed_key("MAC", key, 8, tok);
     mgn(tok, "X9.9-1 MACLEN8", (const unsigned char *)x99_text, 28, cv, mac, &rc, &rs);
     EXPECT(0, 0, rc, rs);
-    unhex("f1d30f6849312ca4", exp);
+    cca_unhex("f1d30f6849312ca4", exp);
     assert_memory_equal(mac, exp, 8);
     memset(mac, 0xEE, 8);
     mgn(tok, "", (const unsigned char *)x99_text, 28, cv, mac, &rc, &rs); /* defaults X9.9-1 MACLEN4 */
@@ -419,8 +397,8 @@ static void mac_vectors(void **state)
     assert_int_equal(mac[4], 0xEE); /* only four bytes written */
     /* TDES-CMAC, SP 800-38B. */
     for (size_t i = 0; i < sizeof(cmac_vec) / sizeof(cmac_vec[0]); i++) {
-        size_t kl = unhex(cmac_vec[i].key, key), ml = unhex(cmac_vec[i].msg, msg);
-        unhex(cmac_vec[i].mac, exp);
+        size_t kl = cca_unhex(cmac_vec[i].key, key), ml = cca_unhex(cmac_vec[i].msg, msg);
+        cca_unhex(cmac_vec[i].mac, exp);
         typed_key("MAC", key, kl, tok);
         mgn(tok, "TDES-CMAC MACLEN8 ONLY", msg, (long)ml, cv, mac, &rc, &rs);
         EXPECT(0, 0, rc, rs);
@@ -508,7 +486,7 @@ static void key_usage(void **state)
     unsigned char form[4] = {'O', 'P', 'O', 'P'}, kl[W], t1[W], t2[W], mac_tok[64] = {0}, ver_tok[64] = {0},
                   kek[64] = {0}, text[16], mac[8], cv[CV], iv[8] = {0}, out[16], key[16], tok[64];
     long rc, rs, olen;
-    words(kl, "KEYLN16"), words(t1, "MAC"), words(t2, "MACVER");
+    cca_rules(kl, "KEYLN16"), cca_rules(t1, "MAC"), cca_rules(t2, "MACVER");
     CSNBKGN(&rc, &rs, NULL, NULL, form, kl, t1, t2, kek, kek, mac_tok, ver_tok);
     EXPECT(0, 0, rc, rs);
     fill(text, 16, 51);
@@ -541,12 +519,12 @@ static void key_usage(void **state)
     EXPECT(0, 0, rc, rs);
     /* An AES token is not a DES key. */
     unsigned char r[4 * W], aes[64], dt[W];
-    long n = words(r, "INTERNAL AES NO-KEY KEYLN16");
-    words(dt, "DATA");
+    long n = cca_rules(r, "INTERNAL AES NO-KEY KEYLN16");
+    cca_rules(dt, "DATA");
     CSNBKTB(&rc, &rs, NULL, NULL, aes, dt, &n, r, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     EXPECT(0, 0, rc, rs);
     unsigned char f2[4] = {'O', 'P', ' ', ' '}, l2[W], a2[W], z2[W] = {0}, g2[64] = {0};
-    words(l2, "KEYLN16"), words(a2, "AESTOKEN");
+    cca_rules(l2, "KEYLN16"), cca_rules(a2, "AESTOKEN");
     CSNBKGN(&rc, &rs, NULL, NULL, f2, l2, a2, z2, kek, kek, aes, g2);
     EXPECT(0, 0, rc, rs);
     enc(aes, "CBC", iv, text, 16, out, &olen, cv, 0, &rc, &rs);
@@ -591,7 +569,7 @@ static void rejections(void **state)
     EXPECT(8, 184, rc, rs);
     long four = 4;
     unsigned char r4[4 * W];
-    words(r4, "CBC INITIAL CBC CBC");
+    cca_rules(r4, "CBC INITIAL CBC CBC");
     olen = 16;
     CSNBENC(&rc, &rs, NULL, NULL, tok, &olen, pt, iv, &four, r4, NULL, cv, out);
     EXPECT(8, 35, rc, rs);
@@ -647,33 +625,12 @@ static void rejections(void **state)
         assert_true(memcmp(segcv + off, full, 4) != 0);
 }
 
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                char path[512];
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
     snprintf(state_dir, sizeof(state_dir), "%s/csu-desmac-XXXXXX", tmp && *tmp && strlen(tmp) < 60 ? tmp : "/tmp");
-    if (!mkdtemp(state_dir))
+    if (!cca_card_open(state_dir))
         return 1;
-    char card[160];
-    snprintf(card, sizeof(card), "inproc:%s", state_dir);
-    setenv("CSU_CARD", card, 1);
-    unsetenv("CSU_DEFAULT_ADAPTER");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(load_master_key),     cmocka_unit_test(tdes_cbc_vectors),
         cmocka_unit_test(pieces_equal_one_call), cmocka_unit_test(openssl_cross_check),
@@ -682,6 +639,6 @@ int main(void)
         cmocka_unit_test(key_usage),           cmocka_unit_test(rejections),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    remove_dir(state_dir);
+    cca_remove_dir(state_dir);
     return failed;
 }

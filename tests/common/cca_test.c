@@ -85,17 +85,30 @@ long cca_mkp(const char *list, const unsigned char *part, long *rs)
     return rc;
 }
 
-int cca_mk_random(const char *set)
+/* CSNBMKP "<set> <steps[i]>" with key part parts[i] (parts NULL: none), in order; 0 when every step answers rc 0. */
+static int mk_steps(const char *set, const char *const *steps, const unsigned char *const *parts, size_t n)
 {
-    static const char *const steps[] = {"RANDOM", "SET"};
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < n; i++) {
         char list[32];
         long rs;
         snprintf(list, sizeof(list), "%s %s", set, steps[i]);
-        if (cca_mkp(list, NULL, &rs) != 0)
+        if (cca_mkp(list, parts ? parts[i] : NULL, &rs) != 0)
             return -1;
     }
     return 0;
+}
+
+int cca_mk_random(const char *set)
+{
+    static const char *const steps[] = {"RANDOM", "SET"};
+    return mk_steps(set, steps, NULL, 2);
+}
+
+int cca_mk_from_parts(const char *set, const unsigned char *first, const unsigned char *last)
+{
+    static const char *const steps[] = {"CLEAR", "FIRST", "LAST", "SET"};
+    const unsigned char *const parts[] = {NULL, first, last, NULL};
+    return mk_steps(set, steps, parts, 4);
 }
 
 /* ---- data ---------------------------------------------------------------------------- */

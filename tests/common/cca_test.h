@@ -47,6 +47,10 @@ long cca_mkp(const char *list, const unsigned char *part, long *rs);
 /* A random master key of @p set ("AES-MK"): RANDOM then SET.  0 on success. */
 int cca_mk_random(const char *set);
 
+/* A master key of @p set ("AES-MK") from two clear parts: CLEAR, FIRST @p first,
+ * LAST @p last, SET.  0 on success. */
+int cca_mk_from_parts(const char *set, const unsigned char *first, const unsigned char *last);
+
 /* ---- data ---------------------------------------------------------------------------- */
 
 /* Hex to bytes; returns the bytes decoded: strlen(h) / 2 unless a pair is

@@ -14,7 +14,7 @@ static void ksi(const char *store)
     unsigned char rules[16];
     char list[32];
     snprintf(list, sizeof(list), "CURRENT %s", store);
-    long rc, rs, zero = 0, n = words(rules, list);
+    long rc, rs, zero = 0, n = cca_rules(rules, list);
     CSNBKSI(&rc, &rs, NULL, NULL, &n, rules, &zero, NULL, &zero, NULL, NULL);
     assert_int_equal(CODE(rc, rs), 0);
 }
@@ -22,21 +22,12 @@ static void ksi(const char *store)
 static int setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(dir1) || !mkdtemp(dir2))
+    if (!cca_card_open(dir1) || !mkdtemp(dir2)) /* CRP01 (CSU_CARD), then CRP02's directory */
         return -1;
     char value[160];
-    snprintf(value, sizeof(value), "inproc:%s", dir1);
-    setenv("CSU_CARD", value, 1);
     snprintf(value, sizeof(value), "inproc:%s", dir2);
     setenv("CSU_CARD_CRP02", value, 1);
-    unsetenv("CSU_DEFAULT_ADAPTER");
-    static const char *const stores[][2] = {{"CSUDESDS", "des.key"}, {"CSUAESDS", "aes.key"},
-                                            {"CSUPKADS", "pka.key"}, {"CSUDESLD", "deslist"},
-                                            {"CSUAESLD", "aeslist"}, {"CSUPKALD", "pkalist"}};
-    for (size_t i = 0; i < 6; i++) {
-        snprintf(value, sizeof(value), "%s/%s", dir1, stores[i][1]);
-        setenv(stores[i][0], value, 1);
-    }
+    cca_key_stores(dir1);
     RAND_bytes(hmac_key, sizeof(hmac_key));
     rsa = EVP_RSA_gen(2048);
     EVP_PKEY *small = EVP_RSA_gen(512);
@@ -44,7 +35,7 @@ static int setup(void **state)
         return -1;
     for (int card = 2; card >= 1; card--) { /* each card its own random master keys */
         use_card(card);
-        if (mk_random("SYM-MK") || mk_random("ASYM-MK") || mk_random("AES-MK") || mk_random("APKA-MK"))
+        if (cca_mk_random("SYM-MK") || cca_mk_random("ASYM-MK") || cca_mk_random("AES-MK") || cca_mk_random("APKA-MK"))
             return -1;
     }
     use_card(2);
@@ -64,9 +55,8 @@ static int teardown(void **state)
     (void)state;
     use_card(1);
     EVP_PKEY_free(rsa);
-    char cmd[160];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir1, dir2);
-    return system(cmd) == 0 ? 0 : -1;
+    int rc1 = cca_remove_dir(dir1), rc2 = cca_remove_dir(dir2);
+    return rc1 == 0 && rc2 == 0 ? 0 : -1;
 }
 
 /* ---- opaque methods: DES and AES DATA keys ----------------------------------------------- */
@@ -327,13 +317,13 @@ static void test_parameter_rejections(void **state)
     assert_int_equal(syx("DES PKCSOAEP PKCS-1.2", des, 64, rsa_pub, rsa_pub_len, ct, &ct_len), 80034);
     assert_int_equal(syx("AES AESKW", des, 64, rsa_pub, rsa_pub_len, ct, &ct_len), 80335);
     /* NULL pointers */
-    n = words(rules, "DES PKCS-1.2");
+    n = cca_rules(rules, "DES PKCS-1.2");
     CSNDSYX(&rc, &rs, NULL, NULL, &n, rules, &des_len, des, &rsa_pub_len, rsa_pub, &ct_len, NULL);
     assert_int_equal(CODE(rc, rs), 80184);
     CSNDSYX(&rc, &rs, NULL, NULL, &n, rules, &des_len, NULL, &rsa_pub_len, rsa_pub, &ct_len, ct);
     assert_int_equal(CODE(rc, rs), 80184);
     CSNDSYX(NULL, &rs, NULL, NULL, &n, rules, &des_len, des, &rsa_pub_len, rsa_pub, &ct_len, ct); /* no crash */
-    n = words(rules, "DES PKCS-1.2");
+    n = cca_rules(rules, "DES PKCS-1.2");
     CSNDSYI(&rc, &rs, NULL, NULL, &n, rules, &ct_len, ct, &rsa_priv2_len, rsa_priv2, &tok2_len, NULL);
     assert_int_equal(CODE(rc, rs), 80184);
     /* lengths: an empty enciphered key, a negative output length, a bad rule count */
@@ -349,7 +339,7 @@ static void test_parameter_rejections(void **state)
     /* CSNDSYI2: the method is required; a key name must be 64 bytes */
     assert_int_equal(syi2("AES", ct, 256, rsa_priv2, rsa_priv2_len, NULL, tok2, &tok2_len), 80035);
     long five = 5;
-    n = words(rules, "AES CKM-RAKW");
+    n = cca_rules(rules, "AES CKM-RAKW");
     CSNDSYI2(&rc, &rs, NULL, NULL, &n, rules, &ct_len, ct, &rsa_priv2_len, rsa_priv2, &five,
              (unsigned char *)"ABCDE", &tok2_len, tok2);
     assert_int_equal(CODE(rc, rs), 80072);

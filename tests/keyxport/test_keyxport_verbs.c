@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "cca_test.h"
 #include "csulincl.h"
 
 #define BUF 2500
@@ -41,45 +42,17 @@ static EVP_PKEY *rsa;         /* 2048-bit, made by OpenSSL */
 static unsigned char rsa_priv2[BUF], rsa_pub[BUF], rsa_sig2[BUF], small_pub[BUF];
 static long rsa_priv2_len, rsa_pub_len, rsa_sig2_len, small_pub_len;
 
-static long words(unsigned char *rules, const char *list)
-{
-    long n = 0;
-    for (const char *w = list; w && *w; n++) {
-        const char *end = strchr(w, ' ');
-        size_t len = end ? (size_t)(end - w) : strlen(w);
-        memset(rules + 8 * n, ' ', 8);
-        memcpy(rules + 8 * n, w, len);
-        w = end ? end + 1 : w + len;
-    }
-    return n;
-}
-
 /* Route this thread's calls to card 1 (CRP01) or card 2 (CRP02). */
 static void use_card(int card)
 {
     long rc, rs, n, len = 5;
     unsigned char rules[8];
-    n = words(rules, "DEVICE");
+    n = cca_rules(rules, "DEVICE");
     CSUACRD(&rc, &rs, NULL, NULL, &n, rules, &len, (unsigned char *)"CRP02");
     if (card == 2) {
         CSUACRA(&rc, &rs, NULL, NULL, &n, rules, &len, (unsigned char *)"CRP02");
         assert_int_equal(CODE(rc, rs), 0);
     }
-}
-
-static int mk_random(const char *set)
-{
-    const char *steps[] = {"RANDOM", "SET"};
-    for (int i = 0; i < 2; i++) {
-        char list[32];
-        unsigned char rules[16];
-        snprintf(list, sizeof(list), "%s %s", set, steps[i]);
-        long rc, rs, n = words(rules, list);
-        CSNBMKP(&rc, &rs, NULL, NULL, &n, rules, NULL);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
 }
 
 /* ---- RSA keys ------------------------------------------------------------------ */
@@ -118,7 +91,7 @@ static long import_rsa(EVP_PKEY *pk, const char *usage, unsigned char *tok)
     }
     char list[32];
     snprintf(list, sizeof(list), "RSA-CRT %s", usage);
-    long rc, rs, n = words(rules, list), kvs_len = (long)off, ext_len = BUF;
+    long rc, rs, n = cca_rules(rules, list), kvs_len = (long)off, ext_len = BUF;
     CSNDPKB(&rc, &rs, NULL, NULL, &n, rules, &kvs_len, kvs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
             NULL, NULL, NULL, &ext_len, ext);
     assert_int_equal(CODE(rc, rs), 0);
@@ -141,7 +114,7 @@ static long public_of(unsigned char *priv, long priv_len, unsigned char *pub)
 static void fixed_key(const char *alg, const unsigned char *key, long len, unsigned char tok[64])
 {
     unsigned char rules[8];
-    long rc, rs, n = words(rules, alg);
+    long rc, rs, n = cca_rules(rules, alg);
     memset(tok, 0, 64);
     CSNBCKM(&rc, &rs, NULL, NULL, &n, rules, &len, (unsigned char *)key, tok);
     assert_int_equal(CODE(rc, rs), 0);
@@ -151,20 +124,20 @@ static void fixed_key(const char *alg, const unsigned char *key, long len, unsig
 static long v5_key(const char *skeleton, const char *alg, const unsigned char *key, long key_len, unsigned char *tok)
 {
     unsigned char rules[8 * 12];
-    long rc, rs, zero = 0, len = BUF, n = words(rules, skeleton);
+    long rc, rs, zero = 0, len = BUF, n = cca_rules(rules, skeleton);
     memset(tok, 0, BUF);
     CSNBKTB2(&rc, &rs, NULL, NULL, &n, rules, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &zero, NULL, &len,
              tok);
     assert_int_equal(CODE(rc, rs), 0);
     char list[32];
     snprintf(list, sizeof(list), "%s FIRST MIN1PART", alg);
-    n = words(rules, list);
+    n = cca_rules(rules, list);
     long bits = key_len * 8;
     len = BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &n, rules, &bits, (unsigned char *)key, &len, tok);
     assert_int_equal(CODE(rc, rs), 0);
     snprintf(list, sizeof(list), "%s COMPLETE", alg);
-    n = words(rules, list);
+    n = cca_rules(rules, list);
     bits = 0;
     len = BUF;
     CSNBKPI2(&rc, &rs, NULL, NULL, &n, rules, &bits, NULL, &len, tok);
@@ -178,7 +151,7 @@ static long syx(const char *list, unsigned char *src, long src_len, unsigned cha
                 unsigned char *out, long *out_len)
 {
     unsigned char rules[8 * 6];
-    long rc = -1, rs = -1, n = words(rules, list);
+    long rc = -1, rs = -1, n = cca_rules(rules, list);
     CSNDSYX(&rc, &rs, NULL, NULL, &n, rules, &src_len, src, &pub_len, pub, out_len, out);
     return CODE(rc, rs);
 }
@@ -187,7 +160,7 @@ static long syi(const char *list, unsigned char *in, long in_len, unsigned char 
                 unsigned char *tok, long *tok_len)
 {
     unsigned char rules[8 * 6];
-    long rc = -1, rs = -1, n = words(rules, list);
+    long rc = -1, rs = -1, n = cca_rules(rules, list);
     CSNDSYI(&rc, &rs, NULL, NULL, &n, rules, &in_len, in, &priv_len, priv, tok_len, tok);
     return CODE(rc, rs);
 }
@@ -196,7 +169,7 @@ static long syi2(const char *list, unsigned char *in, long in_len, unsigned char
                  unsigned char *name, unsigned char *tok, long *tok_len)
 {
     unsigned char rules[8 * 6];
-    long rc = -1, rs = -1, n = words(rules, list), name_len = name ? 64 : 0;
+    long rc = -1, rs = -1, n = cca_rules(rules, list), name_len = name ? 64 : 0;
     CSNDSYI2(&rc, &rs, NULL, NULL, &n, rules, &in_len, in, &priv_len, priv, &name_len, name, tok_len, tok);
     return CODE(rc, rs);
 }
@@ -206,7 +179,7 @@ static long syi2(const char *list, unsigned char *in, long in_len, unsigned char
 static void check_des(unsigned char tok[64], const unsigned char *key)
 {
     unsigned char pt[16] = "sixteen bytes!!", iv[8] = {0}, cv[18] = {0}, ct[16], want[16], rules[8];
-    long rc, rs, n = words(rules, "CBC"), len = 16, pad = 0;
+    long rc, rs, n = cca_rules(rules, "CBC"), len = 16, pad = 0;
     CSNBENC(&rc, &rs, NULL, NULL, tok, &len, pt, iv, &n, rules, &pad, cv, ct);
     assert_int_equal(CODE(rc, rs), 0);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
@@ -222,7 +195,7 @@ static void check_aes(unsigned char *tok, long tok_len, const unsigned char *key
 {
     /* CBC with a zero IV over one block: the ECB encryption of the block */
     unsigned char pt[16] = "AES block here!", ct[32], want[16], rules[24], iv[16] = {0}, chain[32];
-    long rc, rs, n = words(rules, "AES KEYIDENT INITIAL"), zero = 0, block = 16, iv_len = 16, chain_len = 32;
+    long rc, rs, n = cca_rules(rules, "AES KEYIDENT INITIAL"), zero = 0, block = 16, iv_len = 16, chain_len = 32;
     long in_len = 16, out_len = 32;
     CSNBSAE(&rc, &rs, NULL, NULL, &n, rules, &tok_len, tok, &zero, NULL, &block, &iv_len, iv, &chain_len, chain,
             &in_len, pt, &out_len, ct, &zero, NULL);
@@ -241,7 +214,7 @@ static void check_hmac(unsigned char *tok, long tok_len)
 {
     unsigned char text[] = "hello", mac[32], want[32], rules[16];
     unsigned int want_len = 0;
-    long rc, rs, n = words(rules, "HMAC SHA-256"), tl = 5, ml = 32;
+    long rc, rs, n = cca_rules(rules, "HMAC SHA-256"), tl = 5, ml = 32;
     CSNBHMG(&rc, &rs, NULL, NULL, &n, rules, &tok_len, tok, &tl, text, NULL, NULL, &ml, mac);
     assert_int_equal(CODE(rc, rs), 0);
     HMAC(EVP_sha256(), hmac_key, sizeof(hmac_key), text, 5, want, &want_len);

@@ -102,12 +102,10 @@ static void sha1_pattern(const unsigned char *key, size_t len, unsigned char out
     memcpy(out, md, 8);
 }
 
-static void mkp(const char *set, const char *action)
+/* CSNBMKP @p list ("SYM-MK SET"), which must answer 0/0. */
+static void mkp(const char *list)
 {
-    unsigned char rules[2 * W];
-    long n = 2, rc, rs;
-    cca_rules_of(rules, (const char *const[]){set, action}, 2);
-    CSNBMKP(&rc, &rs, NULL, NULL, &n, rules, NULL);
+    long rs, rc = cca_mkp(list, NULL, &rs);
     EXPECT(0, 0, rc, rs);
 }
 
@@ -143,13 +141,13 @@ static unsigned char exporter[64], importer[64];
 static void setup_keys(void **state)
 {
     (void)state;
-    static const char *const sets[] = {"SYM-MK", "ASYM-MK", "AES-MK", "APKA-MK"}, *const stores[] = {"DES", "AES",
-                                                                                                    "PKA"};
-    for (size_t i = 0; i < 4; i++) {
-        mkp(sets[i], "CLEAR");
-        mkp(sets[i], "RANDOM");
-        mkp(sets[i], "SET");
-    }
+    static const char *const mk_steps[] = {"SYM-MK CLEAR",  "SYM-MK RANDOM",  "SYM-MK SET",
+                                           "ASYM-MK CLEAR", "ASYM-MK RANDOM", "ASYM-MK SET",
+                                           "AES-MK CLEAR",  "AES-MK RANDOM",  "AES-MK SET",
+                                           "APKA-MK CLEAR", "APKA-MK RANDOM", "APKA-MK SET"};
+    static const char *const stores[] = {"DES", "AES", "PKA"};
+    for (size_t i = 0; i < sizeof(mk_steps) / sizeof(mk_steps[0]); i++)
+        mkp(mk_steps[i]);
     for (size_t i = 0; i < 3; i++) {
         unsigned char rules[2 * W];
         long n = 2, rc, rs, zero = 0;

@@ -16,39 +16,32 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "csulincl.h"
+
+#include "cca_test.h"
 
 #define W 8
 static char state_dir[128];
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void words(unsigned char *out, const char *const *list, long n)
-{
-    for (long i = 0; i < n; i++) {
-        memset(out + i * W, ' ', W);
-        memcpy(out + i * W, list[i], strlen(list[i]));
-    }
-}
-
+/* One blank-padded word; "" gives a blank one (cca_rules would write none). */
 static void word(unsigned char out[W], const char *w)
 {
-    words(out, &w, 1);
+    cca_rules_of(out, &w, 1);
 }
 
 #define RULES(...)                                                                                      \
     const char *const rule_list_[] = {__VA_ARGS__};                                                     \
     long rule_count = (long)(sizeof(rule_list_) / sizeof(rule_list_[0]));                               \
     unsigned char rules[8 * W];                                                                         \
-    words(rules, rule_list_, rule_count)
+    cca_rules_of(rules, rule_list_, (size_t)rule_count)
 
 #define EXPECT(rc_, rs_, rc, rs)                                                                        \
     do {                                                                                                \
@@ -77,16 +70,18 @@ static void reseal(unsigned char *t)
     t[63] = (unsigned char)v;
 }
 
+/* CSNBMKP "<set> <action>"; the caller checks *rc and *rs. */
 static void mkp(const char *set, const char *action, long *rc, long *rs)
 {
-    RULES(set, action);
-    CSNBMKP(rc, rs, NULL, NULL, &rule_count, rules, NULL);
+    char list[32];
+    snprintf(list, sizeof(list), "%s %s", set, action);
+    *rc = cca_mkp(list, NULL, rs);
 }
 
 static void ktb(unsigned char tok[64], const char *type, const char *const *rl, long n, long *rc, long *rs)
 {
     unsigned char rules[8 * W], kt[W];
-    words(rules, rl, n);
+    cca_rules_of(rules, rl, (size_t)n);
     word(kt, type);
     CSNBKTB(rc, rs, NULL, NULL, tok, kt, &n, rules, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 }
@@ -105,14 +100,14 @@ static void kyt(const char *const *rl, long n, unsigned char *id, unsigned char 
                 long *rs)
 {
     unsigned char rules[8 * W];
-    words(rules, rl, n);
+    cca_rules_of(rules, rl, (size_t)n);
     CSNBKYT(rc, rs, NULL, NULL, &n, rules, id, v1, v2);
 }
 
 static void ktc(const char *const *rl, long n, unsigned char tok[64], long *rc, long *rs)
 {
     unsigned char rules[8 * W];
-    words(rules, rl, n);
+    cca_rules_of(rules, rl, (size_t)n);
     CSNBKTC(rc, rs, NULL, NULL, &n, rules, tok);
 }
 
@@ -450,7 +445,7 @@ static void kyt_methods(void **state)
     EXPECT(8, 35, rc, rs);
     static const char *const g2[] = {"GENERATE", "KEY-ENC"};
     unsigned char r2[2 * W];
-    words(r2, g2, 2);
+    cca_rules_of(r2, g2, 2);
     long two = 2;
     CSNBKYT(&rc, &rs, NULL, NULL, &two, r2, tok, v1, NULL);
     EXPECT(8, 184, rc, rs);
@@ -657,33 +652,12 @@ static void master_key_change(void **state)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                char path[512];
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
     snprintf(state_dir, sizeof(state_dir), "%s/csu-symkey-XXXXXX", tmp && *tmp && strlen(tmp) < 60 ? tmp : "/tmp");
-    if (!mkdtemp(state_dir))
+    if (!cca_card_open(state_dir))
         return 1;
-    char card[160];
-    snprintf(card, sizeof(card), "inproc:%s", state_dir);
-    setenv("CSU_CARD", card, 1);
-    unsetenv("CSU_DEFAULT_ADAPTER");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(no_master_key),     cmocka_unit_test(load_master_keys),
         cmocka_unit_test(ktb_aes_skeleton),  cmocka_unit_test(ktb_des_layout),
@@ -693,6 +667,6 @@ int main(void)
         cmocka_unit_test(master_key_change),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    remove_dir(state_dir);
+    cca_remove_dir(state_dir);
     return failed;
 }

@@ -38,11 +38,10 @@ static const uint8_t clear_kek[32] = {0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 
 static unsigned char exporter[BUF], importer[BUF], cipher[BUF];
 static long exporter_len, importer_len, cipher_len;
 
-static void mkp(const char *set, const char *action)
+/* CSNBMKP @p list ("SYM-MK SET"), which must answer 0/0. */
+static void mkp(const char *list)
 {
-    unsigned char ra[16];
-    long rc, rs, count = cca_rules_of(ra, (const char *const[]){set, action}, 2);
-    CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, NULL);
+    long rs, rc = cca_mkp(list, NULL, &rs);
     EXPECT(0, 0, rc, rs);
 }
 
@@ -70,13 +69,13 @@ static long key_from_clear(const char *type, const uint8_t key[32], unsigned cha
 static void setup_keys(void **state)
 {
     (void)state;
-    static const char *const sets[] = {"SYM-MK", "ASYM-MK", "AES-MK", "APKA-MK"}, *const stores[] = {"DES", "AES",
-                                                                                                    "PKA"};
-    for (size_t i = 0; i < 4; i++) {
-        mkp(sets[i], "CLEAR");
-        mkp(sets[i], "RANDOM");
-        mkp(sets[i], "SET");
-    }
+    static const char *const mk_steps[] = {"SYM-MK CLEAR",  "SYM-MK RANDOM",  "SYM-MK SET",
+                                           "ASYM-MK CLEAR", "ASYM-MK RANDOM", "ASYM-MK SET",
+                                           "AES-MK CLEAR",  "AES-MK RANDOM",  "AES-MK SET",
+                                           "APKA-MK CLEAR", "APKA-MK RANDOM", "APKA-MK SET"};
+    static const char *const stores[] = {"DES", "AES", "PKA"};
+    for (size_t i = 0; i < sizeof(mk_steps) / sizeof(mk_steps[0]); i++)
+        mkp(mk_steps[i]);
     for (size_t i = 0; i < 3; i++) {
         unsigned char ra[16];
         long rc, rs, zero = 0, n = cca_rules_of(ra, (const char *const[]){"CURRENT", stores[i]}, 2);

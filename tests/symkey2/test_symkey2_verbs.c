@@ -39,13 +39,11 @@ static const uint8_t krn_skeleton[56] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void mkp(const char *set, const char *action, const uint8_t *part, long want_rc)
+/* CSNBMKP @p list ("AES-MK SET"), which must answer rc 0. */
+static void mkp(const char *list)
 {
-    long rc = -1, rs = -1, count;
-    unsigned char ra[16];
-    count = cca_rules_of(ra, (const char *const[]){set, action}, 2);
-    CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, (unsigned char *)part);
-    assert_int_equal(rc, want_rc);
+    long rs;
+    assert_int_equal(cca_mkp(list, NULL, &rs), 0);
 }
 
 /* CSNBKTB2 with the given keywords into a 2500-byte buffer; returns the length. */
@@ -128,31 +126,19 @@ static long aes_key(unsigned char *tok, long bits)
 static int setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(card_dir) || !mkdtemp(empty_dir))
+    if (!cca_card_open(card_dir) || !mkdtemp(empty_dir)) /* CRP01 (CSU_CARD), then CRP02's directory */
         return -1;
     char spec[128];
-    snprintf(spec, sizeof(spec), "inproc:%s", card_dir);
-    setenv("CSU_CARD", spec, 1);
     snprintf(spec, sizeof(spec), "inproc:%s", empty_dir);
     setenv("CSU_CARD_CRP02", spec, 1);
-    long rc, rs, count = 2;
-    unsigned char ra[16];
-    cca_rules_of(ra, (const char *const[]){"AES-MK", "CLEAR"}, 2);
-    CSNBMKP(&rc, &rs, NULL, NULL, &count, ra, NULL);
-    if (rc != 0)
-        return -1;
-    mkp("AES-MK", "FIRST", mk_part1, 0);
-    mkp("AES-MK", "LAST", mk_part2, 0);
-    mkp("AES-MK", "SET", NULL, 0);
-    return 0;
+    return cca_mk_from_parts("AES-MK", mk_part1, mk_part2) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", card_dir, empty_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    int rc1 = cca_remove_dir(card_dir), rc2 = cca_remove_dir(empty_dir);
+    return rc1 == 0 && rc2 == 0 ? 0 : -1;
 }
 
 /* ---- CSNBKTB2 ------------------------------------------------------------ */
@@ -555,8 +541,8 @@ static void test_master_key_change(void **state)
     kyt2(WORDS("GENERATE"), b, blen, vpb, 16, &rc, &rs);
     assert_int_equal(rc, 0);
 
-    mkp("AES-MK", "RANDOM", NULL, 0);
-    mkp("AES-MK", "SET", NULL, 0);
+    mkp("AES-MK RANDOM");
+    mkp("AES-MK SET");
     kyt2(WORDS("GENERATE"), a, alen, vp, 8, &rc, &rs);
     assert_int_equal(rc, 0);
     assert_int_equal(rs, 10001);
@@ -582,10 +568,10 @@ static void test_master_key_change(void **state)
     assert_int_equal(rs, 34);
 
     /* RTNMK: to the new register, usable once it is set. */
-    mkp("AES-MK", "RANDOM", NULL, 0);
+    mkp("AES-MK RANDOM");
     ktc2(WORDS("AES", "RTNMK"), a, alen, &rc, &rs);
     assert_int_equal(rc, 0);
-    mkp("AES-MK", "SET", NULL, 0);
+    mkp("AES-MK SET");
     kyt2(WORDS("GENERATE"), a, alen, vp, 8, &rc, &rs);
     assert_int_equal(rc, 0);
     assert_int_equal(rs, 0);
