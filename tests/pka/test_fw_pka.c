@@ -24,12 +24,7 @@
 #include "csu_rules.h"
 #include "csu_wire.h"
 #include "pka_keygen.h"
-
-struct fixture {
-    char dir[64];
-    struct card *card;
-    struct card_worker *w;
-};
+#include "card_fixture.h" /* struct fixture, setup, teardown: a card on a fresh directory */
 
 struct result {
     uint32_t rc, rs;
@@ -84,39 +79,6 @@ static void expect(const struct result *r, uint32_t rc, uint32_t rs)
 {
     if (r->rc != rc || r->rs != rs)
         fail_msg("expected %u/%u, got %u/%u", rc, rs, r->rc, r->rs);
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/csu-pka-XXXXXX");
-    if (!f || !mkdtemp(f->dir))
-        return -1;
-    struct card_options o = {.state_dir = f->dir, .post_async = false};
-    if (card_open(&o, &f->card) != CSU_OK || card_worker_open(f->card, &f->w) != CSU_OK)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    card_worker_close(f->w);
-    card_close(f->card);
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(f->dir);
-    free(f);
-    return 0;
 }
 
 static const uint8_t p256_kvs[8] = {0x00, 0x00, 0x01, 0x00, 0, 0, 0, 0};

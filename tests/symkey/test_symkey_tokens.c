@@ -25,6 +25,7 @@
 #include "tok_cv.h"
 #include "tok_fixed.h"
 #include "wrap_fixed.h"
+#include "card_fixture.h" /* struct fixture, setup, teardown: a card on a fresh directory */
 
 static const uint8_t DATA_KW[8] = "DATA    ";
 
@@ -175,12 +176,6 @@ static void des_wrap_binds_cv(void **state)
 
 /* ---- generated keys, through the card ------------------------------------ */
 
-struct fixture {
-    char dir[96];
-    struct card *card;
-    struct card_worker *w;
-};
-
 static struct csu_wire_msg call(struct fixture *f, struct csu_wire_msg *req, uint8_t **reply)
 {
     uint8_t *frame;
@@ -202,41 +197,6 @@ static void mkp(struct fixture *f, const char *set, const char *action, uint32_t
     struct csu_wire_msg rep = call(f, &req, &reply);
     assert_int_equal(rep.return_code, rc);
     free(reply);
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/csu-symtok-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    struct card_options o = {.state_dir = f->dir};
-    if (card_open(&o, &f->card) != CSU_OK || card_worker_open(f->card, &f->w) != CSU_OK)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    card_worker_close(f->w);
-    card_close(f->card);
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(f->dir);
-    free(f);
-    return 0;
 }
 
 static void kgn(struct fixture *f, const char *len, uint8_t tok[64], uint32_t *rc, uint32_t *rs)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the card firmware (card/), driven directly through
- * card_open / card_worker_open / card_process (card_fixture.h).
+ * card_open / card_worker_open / card_process (card_request.h).
  *
  * Covers: CSUACFQ STATCCA / STATCCAE / STATCARD element counts, the serial
  * number's stability across a reopen; CSUACFC SETCLOCK read back through
@@ -12,7 +12,7 @@
  * request frame gets a 16/556 reply.  The master-key status blocks
  * (STATICSA / STATICSB) and lookups are in test_card_icsa.c.
  */
-#include "card_fixture.h"
+#include "card_request.h"
 
 /* ---- CSUACFQ ------------------------------------------------------------- */
 

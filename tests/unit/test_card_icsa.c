@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the card's master-key status and lookups, driven through
- * card_process (card_fixture.h).
+ * card_process (card_request.h).
  *
  * CSUACFQ STATICSA / STATICSB: element counts, serial and register states,
  * verb_data length and block IDs at the documented offsets, verification
@@ -12,7 +12,7 @@
  * current, old, 8/48, 12/764) after CSNBMKP SET, after the state is loaded
  * again by card_open, and after RQ-REINT, for every set.
  */
-#include "card_fixture.h"
+#include "card_request.h"
 
 /* ---- CSUACFQ STATICSA / STATICSB ------------------------------------------ */
 
