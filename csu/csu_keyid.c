@@ -113,11 +113,17 @@ static csu_err resolve_token(const uint8_t *id, size_t id_len, struct csu_keyid 
     return err;
 }
 
+void csu_keyid_init(struct csu_keyid *k)
+{
+    k->token = NULL;
+    k->length = 0;
+    k->is_label = false;
+    k->store = CSU_STORE_DES;
+}
+
 static void reset(enum csu_store store, struct csu_keyid *out)
 {
-    out->token = NULL;
-    out->length = 0;
-    out->is_label = false;
+    csu_keyid_init(out);
     out->store = store;
 }
 

@@ -118,6 +118,13 @@ struct csu_keyid_backend {
 void csu_keyid_set_backend(const struct csu_keyid_backend *backend);
 
 /** Wipe a resolved identifier. */
+/**
+ * An empty key identifier, as csu_keyid_release expects one.  Cheaper than
+ * "= {0}", which zeroes the 8 KiB label record on every call; resolve sets
+ * what it uses.
+ */
+void csu_keyid_init(struct csu_keyid *k);
+
 void csu_keyid_release(struct csu_keyid *k);
 
 #endif

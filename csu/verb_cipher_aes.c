@@ -219,7 +219,8 @@ static void sa_outputs(const struct sa_args *a, const struct sa_store *s, const 
 static void symmetric_algorithm(long *return_code, long *reason_code, uint16_t op, const struct sa_args *a)
 {
     struct csu_wire_msg req = {.op = op};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     struct sa_store s = {0};
     struct csu_reply rep;
     csu_err err = sa_marshal(a, &req, &k, &s);
@@ -326,7 +327,8 @@ static csu_err mac_marshal(const struct mac_args *a, bool generate, struct csu_w
 static void mac_verb(long *return_code, long *reason_code, uint16_t op, bool generate, const struct mac_args *a)
 {
     struct csu_wire_msg req = {.op = op};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     uint8_t store[2][4];
     long chain_cap = 0;
     struct csu_reply rep;

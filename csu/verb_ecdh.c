@@ -186,7 +186,10 @@ void SECURITYAPI CSNDEDH(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNDEDH};
-    struct csu_keyid priv = {0}, pub = {0}, out = {0};
+    struct csu_keyid priv, pub, out;
+    csu_keyid_init(&priv);
+    csu_keyid_init(&pub);
+    csu_keyid_init(&out);
     long *reserved_lens[6] = {chaining_vector_length, reserved_length,  reserved2_length,
                               reserved3_length,       reserved4_length, reserved5_length};
     uint8_t bits[4], cap[4];

@@ -129,7 +129,9 @@ void SECURITYAPI CSNDSYX(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNDSYX};
-    struct csu_keyid src = {0}, rsa = {0};
+    struct csu_keyid src, rsa;
+    csu_keyid_init(&src);
+    csu_keyid_init(&rsa);
     uint8_t cap[4];
     csu_err err = rules_in(rule_array_count, rule_array, &req);
     if (err == CSU_OK && (!RSA_enciphered_key_length || !RSA_enciphered_key))
@@ -197,9 +199,10 @@ void SECURITYAPI CSNDSYI(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNDSYI};
-    struct csu_keyid rsa = {0};
+    struct csu_keyid rsa;
+    csu_keyid_init(&rsa);
     struct target t;
-    memset(&t.k, 0, sizeof(t.k));
+    csu_keyid_init(&t.k);
     uint8_t cap[4];
     csu_err err = rules_in(rule_array_count, rule_array, &req);
     if (err == CSU_OK)
@@ -244,9 +247,10 @@ void SECURITYAPI CSNDSYI2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNDSYI2};
-    struct csu_keyid rsa = {0};
+    struct csu_keyid rsa;
+    csu_keyid_init(&rsa);
     struct target t;
-    memset(&t.k, 0, sizeof(t.k));
+    csu_keyid_init(&t.k);
     uint8_t cap[4];
     long name_len = 0;
     csu_err err = rules_in(rule_array_count, rule_array, &req);

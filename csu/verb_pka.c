@@ -177,7 +177,9 @@ void SECURITYAPI CSNDPKG(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     long regen_len = 0;
-    struct csu_keyid skeleton = {0}, target = {0};
+    struct csu_keyid skeleton, target;
+    csu_keyid_init(&skeleton);
+    csu_keyid_init(&target);
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
         err = csu_get_length(regeneration_data_length, 0, PKA_KVS_MAX, &regen_len);
@@ -211,7 +213,10 @@ void SECURITYAPI CSNDPKI(long *return_code, long *reason_code, long *exit_data_l
     (void)exit_data_length, (void)exit_data;
     if (!return_code || !reason_code)
         return;
-    struct csu_keyid source = {0}, importer = {0}, target = {0};
+    struct csu_keyid source, importer, target;
+    csu_keyid_init(&source);
+    csu_keyid_init(&importer);
+    csu_keyid_init(&target);
     long importer_len = PKA_NAME_LEN;
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
@@ -245,7 +250,8 @@ void SECURITYAPI CSNDPKX(long *return_code, long *reason_code, long *exit_data_l
     (void)exit_data_length, (void)exit_data;
     if (!return_code || !reason_code)
         return;
-    struct csu_keyid source = {0};
+    struct csu_keyid source;
+    csu_keyid_init(&source);
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
         err = in_key(CSU_STORE_PKA, source_key_identifier_length, source_key_identifier, &source);
@@ -288,7 +294,8 @@ void SECURITYAPI CSNDKTC(long *return_code, long *reason_code, long *exit_data_l
     (void)exit_data_length, (void)exit_data;
     if (!return_code || !reason_code)
         return;
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
         err = in_key(CSU_STORE_PKA, key_id_length, key_id, &k);

@@ -47,18 +47,6 @@ static csu_err in_key(const long *length, const unsigned char *id, struct csu_ke
     return csu_keyid_resolve(CSU_STORE_PKA, id, (size_t)*length, k);
 }
 
-/*
- * An empty key identifier, as csu_keyid_release expects it.  Not "= {0}":
- * that zeroes its 8 KiB record on every call (~0.1 us); csu_keyid_resolve
- * sets what it uses.
- */
-static void keyid_init(struct csu_keyid *k)
-{
-    k->token = NULL;
-    k->length = 0;
-    k->is_label = false;
-}
-
 /* An output buffer: its pointers and a non-negative capacity. */
 static csu_err out_buffer(const long *length, const unsigned char *buf)
 {
@@ -126,7 +114,7 @@ void SECURITYAPI CSNDDSG(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_keyid key;
-    keyid_init(&key);
+    csu_keyid_init(&key);
     long data_len = 0;
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
@@ -160,7 +148,7 @@ void SECURITYAPI CSNDDSV(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_keyid key;
-    keyid_init(&key);
+    csu_keyid_init(&key);
     long data_len = 0, sig_len = 0;
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)
@@ -188,7 +176,7 @@ static void rsa_cipher(uint16_t op, long *return_code, long *reason_code, long *
                        long *key_len, unsigned char *key_id, long *out_len, unsigned char *out)
 {
     struct csu_keyid key;
-    keyid_init(&key);
+    csu_keyid_init(&key);
     long n = 0;
     csu_err err = rule_args(rule_array_count, rule_array);
     if (err == CSU_OK)

@@ -273,7 +273,11 @@ void SECURITYAPI CSNBKGN(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKGN};
-    struct csu_keyid k1 = {0}, k2 = {0}, kek1 = {0}, kek2 = {0};
+    struct csu_keyid k1, k2, kek1, kek2;
+    csu_keyid_init(&k1);
+    csu_keyid_init(&k2);
+    csu_keyid_init(&kek1);
+    csu_keyid_init(&kek2);
     const uint8_t *gen1 = NULL, *gen2 = NULL;
     csu_err err = CSU_OK;
     if (!key_form || !key_length || !key_type_1 || !generated_key_identifier_1)
@@ -323,7 +327,8 @@ void SECURITYAPI CSNBCKM(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBCKM};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     long zero = 0;
     csu_err err = rules_in(rule_array_count ? rule_array_count : &zero, rule_array, 0, 1, &req);
     long len = 0;
@@ -350,7 +355,8 @@ void SECURITYAPI CSNBCKI(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBCKI};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     csu_err err = clear_key ? target_id(target_key_identifier, CSU_STORE_DES, &k) : CSU_E_NULL_POINTER;
     /* An internal token as target (the caller's or the record's) lends its CV (e.g. a DATA skeleton). */
     bool lends = err == CSU_OK && (k.is_label ? k.token : target_key_identifier)[0] == 0x01;
@@ -395,7 +401,8 @@ void SECURITYAPI CSNBKPI(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKPI};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     csu_err err = rules_in(rule_array_count, rule_array, 1, 2, &req);
     if (err == CSU_OK)
         err = key_identifier ? fixed_key(key_identifier, CSU_STORE_DES, &k) : CSU_E_NULL_POINTER;
@@ -441,7 +448,9 @@ static void kyt_call(long *return_code, long *reason_code, long *rule_array_coun
                      const unsigned char *kek)
 {
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKYT};
-    struct csu_keyid k = {0}, kk = {0};
+    struct csu_keyid k, kk;
+    csu_keyid_init(&k);
+    csu_keyid_init(&kk);
     csu_err err = rules_in(rule_array_count, rule_array, 1, 5, &req);
     size_t id_len = err == CSU_OK ? kyt_identifier_length(*rule_array_count, rule_array) : 0;
     bool verify = err == CSU_OK && rule_has(*rule_array_count, rule_array, "VERIFY");
@@ -509,7 +518,8 @@ void SECURITYAPI CSNBKTC(long *return_code, long *reason_code, long *exit_data_l
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKTC};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     csu_err err = rules_in(rule_array_count, rule_array, 1, 2, &req);
     bool aes = err == CSU_OK && rule_has(*rule_array_count, rule_array, "AES");
     if (err == CSU_OK)

@@ -312,7 +312,11 @@ void SECURITYAPI CSNBKGN2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKGN2};
-    struct csu_keyid k1 = {0}, k2 = {0}, kek1 = {0}, kek2 = {0};
+    struct csu_keyid k1, k2, kek1, kek2;
+    csu_keyid_init(&k1);
+    csu_keyid_init(&k2);
+    csu_keyid_init(&kek1);
+    csu_keyid_init(&kek2);
     uint8_t bits[4], cap1[4], cap2[4];
     long nbits;
     csu_err err = rules_in(rule_array_count, rule_array, &req);
@@ -381,7 +385,8 @@ void SECURITYAPI CSNBKPI2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKPI2};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     uint8_t bits[4], capacity[4];
     csu_err err = rules_in(rule_array_count, rule_array, &req);
     if (err == CSU_OK)
@@ -423,7 +428,9 @@ void SECURITYAPI CSNBKYT2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKYT2};
-    struct csu_keyid k = {0}, kek = {0};
+    struct csu_keyid k, kek;
+    csu_keyid_init(&k);
+    csu_keyid_init(&kek);
     uint8_t capacity[4];
     long vp_len = 0;
     csu_err err = rules_in(rule_array_count, rule_array, &req);
@@ -466,7 +473,8 @@ void SECURITYAPI CSNBKTC2(long *return_code, long *reason_code, long *exit_data_
     if (!return_code || !reason_code)
         return;
     struct csu_wire_msg req = {.op = CSU_OP_CSNBKTC2};
-    struct csu_keyid k = {0};
+    struct csu_keyid k;
+    csu_keyid_init(&k);
     uint8_t capacity[4];
     csu_err err = rules_in(rule_array_count, rule_array, &req);
     if (err == CSU_OK)
