@@ -6,6 +6,8 @@
  */
 #include "pka_keygen.h"
 
+#include "card_internal.h" /* card_sha256 */
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -130,18 +132,22 @@ static uint8_t pct_digest[PKA_HASH_LEN]; /* SHA-256(pct_message), made once */
 static bool pct_digest_ok;
 static pthread_once_t pct_digest_once = PTHREAD_ONCE_INIT;
 
-static void pct_digest_make(void)
+static bool pct_digest_compute(uint8_t out[PKA_HASH_LEN])
 {
     unsigned n = 0;
-    pct_digest_ok = EVP_Digest(pct_message, sizeof(pct_message), pct_digest, &n, EVP_sha256(), NULL) == 1 &&
-                    n == sizeof(pct_digest);
+    return EVP_Digest(pct_message, sizeof(pct_message), out, &n, card_sha256(), NULL) == 1 && n == PKA_HASH_LEN;
+}
+
+static void pct_digest_make(void)
+{
+    pct_digest_ok = pct_digest_compute(pct_digest);
 }
 
 /* RSA signs PKCS#1 v1.5 with SHA-256's DigestInfo; ECDSA signs the digest as is. */
 static bool sign_setup(EVP_PKEY_CTX *c, bool rsa)
 {
     return !rsa || (EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-                    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1);
+                    EVP_PKEY_CTX_set_signature_md(c, card_sha256()) == 1);
 }
 
 /*
@@ -151,16 +157,18 @@ static bool sign_setup(EVP_PKEY_CTX *c, bool rsa)
  */
 static bool sign_verify(EVP_PKEY_CTX *c, bool rsa)
 {
-    uint8_t sig[1024];
+    uint8_t sig[1024], local[PKA_HASH_LEN];
     size_t sig_len = sizeof(sig);
     pthread_once(&pct_digest_once, pct_digest_make);
-    bool ok = pct_digest_ok && (size_t)EVP_PKEY_get_size(EVP_PKEY_CTX_get0_pkey(c)) <= sizeof(sig) &&
+    /* made once; made here if that once failed (pthread_once never retries) */
+    const uint8_t *digest = pct_digest_ok ? pct_digest : pct_digest_compute(local) ? local : NULL;
+    bool ok = digest && (size_t)EVP_PKEY_get_size(EVP_PKEY_CTX_get0_pkey(c)) <= sizeof(sig) &&
               EVP_PKEY_sign_init(c) == 1 && sign_setup(c, rsa) &&
-              EVP_PKEY_sign(c, sig, &sig_len, pct_digest, sizeof(pct_digest)) == 1;
+              EVP_PKEY_sign(c, sig, &sig_len, digest, PKA_HASH_LEN) == 1;
     if (ok && atomic_load(&pct_fault))
         sig[sig_len / 2] ^= 0x01;
     return ok && EVP_PKEY_verify_init(c) == 1 && sign_setup(c, rsa) &&
-           EVP_PKEY_verify(c, sig, sig_len, pct_digest, sizeof(pct_digest)) == 1;
+           EVP_PKEY_verify(c, sig, sig_len, digest, PKA_HASH_LEN) == 1;
 }
 
 /* Raw RSA: c = m^e, m' = c^d; c must differ from m and m' equal m. */
@@ -247,7 +255,7 @@ static bool random_exponent(struct pka_key *k)
  * number of workers generating at once (at most EC_POOL_DEPTH are kept) and
  * lives as long as the process, like OpenSSL's own fetched algorithms.
  */
-#define EC_POOL_CURVES 8
+#define EC_POOL_CURVES 8 /* >= the curves of tok_pka.c (6 today); a curve beyond gets a fresh context each time */
 #define EC_POOL_DEPTH 16
 
 static struct {

@@ -157,10 +157,13 @@ static void ciphers_fetch(void)
     aes_kwp = EVP_CIPHER_fetch(NULL, "AES-256-WRAP-PAD", NULL);
 }
 
+/* The fetched cipher, or the implicitly fetched one if the fetch at start failed (pthread_once never retries). */
 static const EVP_CIPHER *wrap_cipher(bool pad)
 {
     pthread_once(&ciphers_once, ciphers_fetch);
-    return pad ? aes_kwp : aes_kw;
+    if (pad)
+        return aes_kwp ? aes_kwp : EVP_aes_256_wrap_pad();
+    return aes_kw ? aes_kw : EVP_aes_256_wrap();
 }
 
 /* One OpenSSL wrap or unwrap; false on any failure (an unwrap integrity failure included). */

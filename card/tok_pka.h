@@ -194,7 +194,7 @@ struct pka_protect {
  * (AES-KWP, any length from 1), with OpenSSL's AES-256-WRAP /
  * AES-256-WRAP-PAD ciphers (fetched once).  Used to seal internal sections;
  * exported for the unit tests (RFC 3394 vector, refused lengths).
- * @return false on a length out of range or an OpenSSL failure (@p out wiped).
+ * @return false on a length out of range or an OpenSSL failure.
  */
 bool pka_aes_wrap(const uint8_t key[32], bool pad, const uint8_t *in, size_t in_len, uint8_t *out, size_t cap,
                   size_t *out_len);
